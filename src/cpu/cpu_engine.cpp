@@ -1,0 +1,114 @@
+// The CPU backend: runs the whole network in float32 from folded weights, NCHW inside, with the
+// operators of cpu_ops. All buffers are sized from the network description at construction.
+#include <algorithm>
+#include <vector>
+
+#include "common/error.h"
+#include "cpu/cpu_ops.h"
+#include "engine/engine.h"
+
+namespace resnetrs {
+namespace {
+
+class CpuEngine final : public Engine {
+ public:
+  CpuEngine(const FoldedWeights& weights, const EngineOptions& options)
+      : m_weights(weights), m_options(options), m_net(describe_network(weights.config, options.height, options.width)) {
+    const size_t act = size_t(m_net.max_activation_floats()) * options.max_batch;
+    for (auto* buf : {&m_x, &m_t1, &m_t2, &m_t3, &m_shortcut, &m_pooled_input}) buf->resize(act);
+    size_t ws = 0;
+    for (const ConvShape& s : m_net.stem) ws = std::max(ws, params(s, 1).workspace_floats());
+    for (const BlockShape& b : m_net.blocks) {
+      ws = std::max({ws, params(b.conv1, 1).workspace_floats(), params(b.conv2, 1).workspace_floats()});
+    }
+    m_workspace.resize(std::max<size_t>(ws, 1));
+    const size_t vec = size_t(options.max_batch) * kFinalChannels;
+    m_pooled.resize(vec);
+    m_gate.resize(vec);
+    m_hidden.resize(vec);
+  }
+
+  const NetworkDesc& network() const override { return m_net; }
+  const EngineOptions& options() const override { return m_options; }
+
+  void run_device(const float*, int, float*, void*) override {
+    throw_error(Status::kInvalidArgument, "run_device needs the CUDA backend; this engine runs on the CPU");
+  }
+
+  void run_host(const float* input, int batch, float* logits) override {
+    RESNETRS_CHECK_ARG(input && logits, "input and logits must not be null");
+    RESNETRS_CHECK_ARG(batch >= 1 && batch <= m_options.max_batch,
+                       "batch " + std::to_string(batch) + " outside 1.." + std::to_string(m_options.max_batch));
+    cpu::normalize_input(input, m_options.input_layout == Layout::kNHWC, batch, m_net.height, m_net.width, m_weights.input_mean,
+                         m_weights.input_std, m_x.data());
+    // Stem: ping-pong between m_x and m_t1.
+    float* cur = m_x.data();
+    float* other = m_t1.data();
+    for (int i = 0; i < 4; ++i) {
+      conv(m_net.stem[i], m_weights.stem[i], batch, cur, other);
+      std::swap(cur, other);
+    }
+    if (cur != m_x.data()) std::copy_n(cur, size_t(batch) * 64 * m_net.stem[3].h_out * m_net.stem[3].w_out, m_x.data());
+
+    for (size_t i = 0; i < m_net.blocks.size(); ++i) run_block(m_net.blocks[i], m_weights.blocks[i], batch);
+
+    cpu::global_avg_pool(m_x.data(), batch, kFinalChannels, m_net.final_h, m_net.final_w, m_pooled.data());
+    cpu::dense(m_pooled.data(), batch, kFinalChannels, m_net.num_classes, m_weights.dense_weight.data(),
+               m_weights.dense_bias.data(), logits);
+  }
+
+ private:
+  static cpu::ConvParams params(const ConvShape& s, int batch) {
+    cpu::ConvParams p;
+    p.n = batch;
+    p.cin = s.cin;
+    p.h = s.h_in;
+    p.w = s.w_in;
+    p.cout = s.cout;
+    p.kernel = s.kernel;
+    p.stride = s.stride;
+    p.pad = s.pad;
+    return p;
+  }
+
+  void conv(const ConvShape& s, const FoldedConv& f, int batch, const float* in, float* out) {
+    cpu::conv2d(params(s, batch), in, f.weight.data(), f.bias.data(), s.relu, out, m_workspace.data());
+  }
+
+  // m_x holds the block input on entry and the block output on exit.
+  void run_block(const BlockShape& b, const FoldedBlock& f, int batch) {
+    conv(b.conv1, f.conv1, batch, m_x.data(), m_t1.data());
+    conv(b.conv2, f.conv2, batch, m_t1.data(), m_t2.data());
+    conv(b.conv3, f.conv3, batch, m_t2.data(), m_t3.data());
+    const int hw = b.h_out * b.w_out;
+    cpu::global_avg_pool(m_t3.data(), batch, b.cout, b.h_out, b.w_out, m_pooled.data());
+    cpu::se_gate(m_pooled.data(), batch, b.cout, b.se_channels, f.se_reduce_weight.data(), f.se_reduce_bias.data(),
+                 f.se_expand_weight.data(), f.se_expand_bias.data(), m_hidden.data(), m_gate.data());
+    const float* shortcut = m_x.data();
+    if (b.has_projection) {
+      const float* src = m_x.data();
+      if (b.pool_shortcut) {
+        cpu::avg_pool_2x2_same(m_x.data(), batch, b.cin, b.h_in, b.w_in, m_pooled_input.data());
+        src = m_pooled_input.data();
+      }
+      conv(b.shortcut, f.shortcut, batch, src, m_shortcut.data());
+      shortcut = m_shortcut.data();
+    }
+    cpu::excite_residual_relu(m_t3.data(), m_gate.data(), shortcut, batch, b.cout, hw, m_x.data());
+  }
+
+  FoldedWeights m_weights;
+  EngineOptions m_options;
+  NetworkDesc m_net;
+  std::vector<float> m_x, m_t1, m_t2, m_t3, m_shortcut, m_pooled_input, m_workspace;
+  std::vector<float> m_pooled, m_gate, m_hidden;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_cpu_engine(const FoldedWeights& weights, const EngineOptions& options) {
+  validate_engine_options(weights, options);
+  return std::make_unique<CpuEngine>(weights, options);
+}
+
+}  // namespace resnetrs

@@ -1,0 +1,31 @@
+#include "engine/engine.h"
+
+#include "common/error.h"
+
+namespace resnetrs {
+
+const char* backend_name(Backend b) { return b == Backend::kCpu ? "cpu" : "cuda"; }
+
+const char* precision_name(Precision p) {
+  switch (p) {
+    case Precision::kFp32: return "fp32";
+    case Precision::kTf32: return "tf32";
+    case Precision::kFp16: return "fp16";
+    case Precision::kBf16: return "bf16";
+  }
+  return "?";
+}
+
+const char* layout_name(Layout l) { return l == Layout::kNCHW ? "nchw" : "nhwc"; }
+
+void validate_engine_options(const FoldedWeights& weights, const EngineOptions& o) {
+  RESNETRS_CHECK_ARG(o.max_batch >= 1, "max_batch must be at least 1, got " + std::to_string(o.max_batch));
+  RESNETRS_CHECK_ARG(o.max_batch <= 65536, "max_batch " + std::to_string(o.max_batch) + " is unreasonably large (limit 65536)");
+  RESNETRS_CHECK_ARG(o.height >= kMinResolution && o.width >= kMinResolution,
+                     "input resolution must be at least 32x32, got " + std::to_string(o.height) + "x" + std::to_string(o.width));
+  RESNETRS_CHECK_ARG(o.height <= 4096 && o.width <= 4096,
+                     "input resolution above 4096 is not supported, got " + std::to_string(o.height) + "x" + std::to_string(o.width));
+  RESNETRS_CHECK_ARG(!weights.blocks.empty(), "weights hold no blocks");
+}
+
+}  // namespace resnetrs

@@ -1,0 +1,60 @@
+// The C++ engine interface shared by both backends (CPU reference and CUDA). An engine is built
+// once for a network, a maximum batch and an input resolution; run() then allocates nothing.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "model/fold.h"
+#include "model/network.h"
+
+namespace resnetrs {
+
+enum class Backend { kCpu, kCuda };
+enum class Precision { kFp32, kTf32, kFp16, kBf16 };
+enum class Layout { kNCHW, kNHWC };
+
+const char* backend_name(Backend b);
+const char* precision_name(Precision p);
+const char* layout_name(Layout l);
+
+struct EngineOptions {
+  Backend backend = Backend::kCuda;
+  int device = 0;                          // CUDA device ordinal
+  Precision precision = Precision::kFp32;  // strict fp32 (no TF32) unless asked
+  int max_batch = 1;
+  int height = 224, width = 224;           // input resolution the engine is built for
+  Layout input_layout = Layout::kNCHW;     // layout of the caller's input pixels
+  size_t workspace_cap_bytes = size_t(256) << 20;  // cuDNN workspace cap per convolution
+  std::string tuning_cache_path;           // empty: no cache
+  bool cuda_graph = true;                  // capture the forward as a CUDA graph
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+
+  virtual const NetworkDesc& network() const = 0;
+  virtual const EngineOptions& options() const = 0;
+
+  // input: `batch` images of float32 RGB pixels on the 0..255 scale, in options().input_layout,
+  // at options().height x width; logits: [batch, num_classes]. Host pointers. 1 <= batch <= max_batch.
+  virtual void run_host(const float* input, int batch, float* logits) = 0;
+
+  // Same with device pointers, enqueued on `stream` (a cudaStream_t; nullptr = the engine's own
+  // stream). Returns without waiting for completion. The CPU backend throws kInvalidArgument.
+  virtual void run_device(const float* input, int batch, float* logits, void* stream) = 0;
+};
+
+// Builds the engine for options.backend. Throws Error on any failure.
+std::unique_ptr<Engine> create_engine(const FoldedWeights& weights, const EngineOptions& options);
+
+// Backend factories (create_engine dispatches to them).
+std::unique_ptr<Engine> make_cpu_engine(const FoldedWeights& weights, const EngineOptions& options);
+std::unique_ptr<Engine> make_cuda_engine(const FoldedWeights& weights, const EngineOptions& options);
+
+// Validates options common to every backend (batch, resolution, enums) against the weights.
+void validate_engine_options(const FoldedWeights& weights, const EngineOptions& options);
+
+}  // namespace resnetrs

@@ -1,0 +1,30 @@
+// Reading and writing `resnetrs-weights` v1 HDF5 files, and generating synthetic weights.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "io/weights.h"
+
+namespace resnetrs {
+
+// Reads and fully validates a weights file. Throws Error(kIoError) when the file cannot be opened
+// or is not HDF5, Error(kWeightsInvalid) for every violation of the format, with a message naming
+// the file, the dataset or attribute, what was expected and what was found. A dataset the format
+// does not define is reported through warn(), not refused.
+RawWeights load_weights(const std::string& path);
+
+// Writes a weights file (used by tests and tools). Writes to a temporary file beside `path` and
+// renames it, so a failure never leaves a partial file. Throws Error(kIoError) on failure.
+void save_weights(const RawWeights& weights, const std::string& path);
+
+// Deterministic synthetic weights of realistic scale for `depth`: He-normal kernels, BN
+// statistics drawn around realistic values (variance > 0), SE and dense as trained nets have
+// them. Each tensor's values depend only on (seed, tensor path), not on generation order.
+RawWeights synthetic_weights(int depth, uint64_t seed, int num_classes = 1000);
+
+// Checks shapes and values against the depth's description; the loader uses it, and the
+// writer calls it before writing. Throws Error(kWeightsInvalid) naming `origin` and the tensor.
+void validate_weights(const RawWeights& weights, const std::string& origin);
+
+}  // namespace resnetrs

@@ -1,0 +1,50 @@
+#include "io/weights_schema.h"
+
+#include "model/network.h"
+
+namespace resnetrs {
+
+std::string shape_to_string(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ",";
+    s += std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+std::vector<TensorSlot> weight_slots(RawWeights& w) {
+  const NetworkDesc net = describe_network(w.config, kMinResolution, kMinResolution);
+  std::vector<TensorSlot> slots;
+  auto add_conv_bn = [&](const std::string& group, const ConvShape& cs, ConvBnParams& p) {
+    const int64_t k = cs.kernel;
+    slots.push_back({"/" + group + "/kernel", {cs.cout, cs.cin, k, k}, TensorRole::kConvKernel, &p.kernel, cs.cin * k * k});
+    const std::vector<int64_t> c = {cs.cout};
+    slots.push_back({"/" + group + "/bn/gamma", c, TensorRole::kBnGamma, &p.bn.gamma, 0});
+    slots.push_back({"/" + group + "/bn/beta", c, TensorRole::kBnBeta, &p.bn.beta, 0});
+    slots.push_back({"/" + group + "/bn/moving_mean", c, TensorRole::kBnMean, &p.bn.moving_mean, 0});
+    slots.push_back({"/" + group + "/bn/moving_variance", c, TensorRole::kBnVariance, &p.bn.moving_variance, 0});
+  };
+  for (int i = 0; i < 4; ++i) add_conv_bn(net.stem[i].name, net.stem[i], w.stem[i]);
+  w.blocks.resize(net.blocks.size());
+  for (size_t i = 0; i < net.blocks.size(); ++i) {
+    const BlockShape& b = net.blocks[i];
+    BlockParams& p = w.blocks[i];
+    p.has_shortcut = b.has_projection;
+    add_conv_bn(b.conv1.name, b.conv1, p.conv1);
+    add_conv_bn(b.conv2.name, b.conv2, p.conv2);
+    add_conv_bn(b.conv3.name, b.conv3, p.conv3);
+    const int64_t c = b.cout, r = b.se_channels;
+    slots.push_back({"/" + b.name + "/se/reduce/kernel", {r, c, 1, 1}, TensorRole::kSeKernel, &p.se_reduce_kernel, c});
+    slots.push_back({"/" + b.name + "/se/reduce/bias", {r}, TensorRole::kSeBias, &p.se_reduce_bias, 0});
+    slots.push_back({"/" + b.name + "/se/expand/kernel", {c, r, 1, 1}, TensorRole::kSeKernel, &p.se_expand_kernel, r});
+    slots.push_back({"/" + b.name + "/se/expand/bias", {c}, TensorRole::kSeBias, &p.se_expand_bias, 0});
+    if (b.has_projection) add_conv_bn(b.shortcut.name, b.shortcut, p.shortcut);
+  }
+  const int64_t k = w.config.num_classes;
+  slots.push_back({"/head/dense/kernel", {k, kFinalChannels}, TensorRole::kDenseKernel, &w.dense_kernel, kFinalChannels});
+  slots.push_back({"/head/dense/bias", {k}, TensorRole::kDenseBias, &w.dense_bias, 0});
+  return slots;
+}
+
+}  // namespace resnetrs
