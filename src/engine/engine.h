@@ -45,6 +45,13 @@ class Engine {
   // Same with device pointers, enqueued on `stream` (a cudaStream_t; nullptr = the engine's own
   // stream). Returns without waiting for completion. The CPU backend throws kInvalidArgument.
   virtual void run_device(const float* input, int batch, float* logits, void* stream) = 0;
+
+  // Device memory the engine holds (weights, activation arena, workspaces) in bytes; 0 on the CPU.
+  // Reported by the C API (resnetrs_engine_info_t.device_bytes) and resnetrs-bench.
+  virtual size_t device_bytes() const { return 0; }
+  // Milliseconds of the build spent choosing algorithms (0 when nothing was tuned or the tuning
+  // cache answered). Reported as resnetrs_engine_info_t.tune_ms.
+  virtual double tune_ms() const { return 0; }
 };
 
 // Builds the engine for options.backend. Throws Error on any failure.

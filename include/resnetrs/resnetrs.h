@@ -1,0 +1,270 @@
+/*
+ * resnetrs.h: the public C API of libresnetrs, an inference engine for the ResNet-RS image
+ * classifiers (depths 50, 101, 152, 200, 270, 350, 420) on the CPU and on NVIDIA GPUs.
+ *
+ * C99, no CUDA or C++ types: only fixed-width integers, size_t for byte counts, float for
+ * tensors and `void*` for a CUDA stream. Full reference: docs/c_api.md.
+ *
+ * ERRORS. Every fallible call returns a resnetrs_status_t (compilers warn when it is ignored).
+ * On failure, resnetrs_last_error() gives a message naming the function and what was wrong.
+ * No C++ exception ever leaves the library.
+ *
+ * OWNERSHIP.
+ *  - An engine comes from resnetrs_engine_create_from_file() or _create_synthetic() and is freed
+ *    by resnetrs_engine_destroy(), which accepts NULL.
+ *  - The library never frees caller memory and never keeps a caller pointer after the call
+ *    returns (run_device: until the work it enqueued has completed). Strings given to it
+ *    (paths, options.tuning_cache_path) are copied.
+ *  - Strings it returns are borrowed, never to be freed: status strings, the version and build
+ *    info are static; resnetrs_last_error() stays valid until the next resnetrs_* call on the
+ *    same thread.
+ *
+ * THREADING.
+ *  - Every function may be called from any thread.
+ *  - Different engines are independent and may run in parallel on different threads.
+ *  - One engine may be shared by threads: resnetrs_engine_run_host() and _run_device() on the
+ *    same engine are serialized by a mutex inside the engine (they share its working memory),
+ *    so they are safe but take turns. For parallel inference, create one engine per thread.
+ *    On the GPU, runs of one engine are also ordered on the device, whatever streams they use.
+ *  - resnetrs_engine_get_info() may run concurrently with anything but destroy.
+ *  - resnetrs_engine_destroy() must not overlap any other call on the same engine.
+ *
+ * VERSIONING. RESNETRS_API_VERSION is the version of this binary interface. resnetrs_options_init()
+ * records this header's API version and struct size in the options, and engine creation refuses
+ * options from a header the library does not implement (RESNETRS_STATUS_INVALID_ARGUMENT).
+ */
+#ifndef RESNETRS_RESNETRS_H
+#define RESNETRS_RESNETRS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RESNETRS_VERSION_MAJOR 0
+#define RESNETRS_VERSION_MINOR 1
+#define RESNETRS_VERSION_PATCH 0
+/* The binary interface of this header: raised whenever a struct or a signature changes. */
+#define RESNETRS_API_VERSION 1
+
+/* Export marker: the library is built with hidden visibility and exports only these. */
+#if defined(_WIN32)
+#if defined(RESNETRS_BUILDING_LIBRARY)
+#define RESNETRS_API __declspec(dllexport)
+#else
+#define RESNETRS_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__) || defined(__clang__)
+#define RESNETRS_API __attribute__((visibility("default")))
+#else
+#define RESNETRS_API
+#endif
+
+/* A status that is ignored is a bug: let the compiler say so. */
+#if defined(__GNUC__) || defined(__clang__)
+#define RESNETRS_NODISCARD __attribute__((warn_unused_result))
+#elif defined(_MSC_VER)
+#define RESNETRS_NODISCARD _Check_return_
+#else
+#define RESNETRS_NODISCARD
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Outcome of a call. The categories mirror the library's internal ones, in the same order. */
+typedef enum resnetrs_status {
+  RESNETRS_STATUS_OK = 0,
+  RESNETRS_STATUS_INVALID_ARGUMENT = 1,   /* a NULL pointer, a bad value, a wrong struct_size or API version */
+  RESNETRS_STATUS_IO_ERROR = 2,           /* a file cannot be opened, read or written */
+  RESNETRS_STATUS_WEIGHTS_INVALID = 3,    /* the weights file is not a valid resnetrs-weights v1 file */
+  RESNETRS_STATUS_OUT_OF_MEMORY = 4,      /* host or device memory ran out (retry with a smaller max_batch) */
+  RESNETRS_STATUS_NO_DEVICE = 5,          /* no usable CUDA device or driver */
+  RESNETRS_STATUS_UNSUPPORTED_DEVICE = 6, /* the device's architecture was not compiled in, or lacks a feature */
+  RESNETRS_STATUS_CUDA_ERROR = 7,         /* the CUDA runtime failed */
+  RESNETRS_STATUS_CUDNN_ERROR = 8,        /* cuDNN failed */
+  RESNETRS_STATUS_CUBLAS_ERROR = 9,       /* cuBLAS failed */
+  RESNETRS_STATUS_INTERNAL = 10           /* a bug in the library: please report it with the message */
+} resnetrs_status_t;
+
+typedef enum resnetrs_backend {
+  RESNETRS_BACKEND_CPU = 0, /* float32 reference engine on the host (OpenBLAS) */
+  RESNETRS_BACKEND_CUDA = 1 /* cuDNN/cuBLAS engine on an NVIDIA GPU */
+} resnetrs_backend_t;
+
+typedef enum resnetrs_precision {
+  RESNETRS_PRECISION_FP32 = 0, /* strict IEEE fp32 math (no TF32); the only one the CPU backend has */
+  RESNETRS_PRECISION_TF32 = 1, /* fp32 tensors, TF32 tensor-core math */
+  RESNETRS_PRECISION_FP16 = 2,
+  RESNETRS_PRECISION_BF16 = 3
+} resnetrs_precision_t;
+
+typedef enum resnetrs_layout {
+  RESNETRS_LAYOUT_NCHW = 0, /* input [batch, 3, height, width] */
+  RESNETRS_LAYOUT_NHWC = 1  /* input [batch, height, width, 3] */
+} resnetrs_layout_t;
+
+/* An engine: one network, built for one backend, maximum batch and input resolution. Opaque. */
+typedef struct resnetrs_engine resnetrs_engine_t;
+
+/*
+ * Engine options. Always start from resnetrs_options_init(), then change fields: it sets
+ * struct_size and api_version, which engine creation checks. Enum-valued fields are int32_t so
+ * the layout is the same for every compiler.
+ */
+typedef struct resnetrs_options {
+  size_t struct_size;           /* sizeof(resnetrs_options_t) as the caller compiled it */
+  uint32_t api_version;         /* RESNETRS_API_VERSION as the caller compiled it */
+  int32_t backend;              /* resnetrs_backend_t; default RESNETRS_BACKEND_CUDA */
+  int32_t device;               /* CUDA device ordinal, >= 0; default 0; ignored by the CPU backend */
+  int32_t precision;            /* resnetrs_precision_t; default RESNETRS_PRECISION_FP32 (strict) */
+  int32_t max_batch;            /* largest batch a run may pass, 1..65536; default 1 */
+  int32_t height;               /* input resolution the engine is built for, 32..4096; default 224 */
+  int32_t width;                /* default 224 */
+  int32_t input_layout;         /* resnetrs_layout_t of the caller's pixels; default NCHW */
+  int32_t cuda_graph;           /* 1: replay the forward pass as a CUDA graph; 0: launch eagerly; default 1 */
+  size_t workspace_cap_bytes;   /* cap on the cuDNN workspace of one convolution; default 256 MiB */
+  const char* tuning_cache_path;/* file caching algorithm choices between runs; NULL or "" = none; copied */
+} resnetrs_options_t;
+
+/* What an engine was built for and what it cost. The caller sets struct_size before the call. */
+typedef struct resnetrs_engine_info {
+  size_t struct_size;        /* in: sizeof(resnetrs_engine_info_t) */
+  int32_t depth;             /* 50 ... 420 */
+  int32_t num_classes;       /* logits per image */
+  int32_t channels;          /* input channels: 3 (RGB) */
+  int32_t height, width;     /* input resolution */
+  int32_t input_layout;      /* resnetrs_layout_t */
+  int32_t max_batch;
+  int32_t backend;           /* resnetrs_backend_t */
+  int32_t precision;         /* resnetrs_precision_t */
+  int32_t device;            /* CUDA device ordinal; -1 on the CPU backend */
+  int32_t cuda_graph;        /* 1 when runs replay a CUDA graph */
+  int64_t trainable_params;  /* parameters as timm counts them (BN gamma/beta, not the statistics) */
+  int64_t macs_per_image;    /* multiply-accumulates of one forward pass of one image */
+  size_t device_bytes;       /* device memory the engine holds (weights, activations, workspace); 0 on the CPU */
+  double load_ms;            /* wall time to read (or generate) and fold the weights */
+  double build_ms;           /* wall time to build the engine, tuning included */
+  double tune_ms;            /* of build_ms, the time spent choosing algorithms (0 when cached or none) */
+} resnetrs_engine_info_t;
+
+/* Facts about this library build and the CUDA libraries it runs with. All strings are static. */
+typedef struct resnetrs_build_info {
+  size_t struct_size;              /* in: sizeof(resnetrs_build_info_t) */
+  const char* version;             /* "MAJOR.MINOR.PATCH" */
+  const char* git_commit;          /* short hash, or "unknown" */
+  const char* build_type;          /* CMake build type, e.g. "Release" */
+  const char* cuda_architectures;  /* e.g. "75;80;86;89;90" */
+  const char* cxx_flags;
+  const char* cuda_flags;
+  const char* compiler;            /* C++ compiler name and version */
+  int32_t api_version;             /* RESNETRS_API_VERSION of the library */
+  int32_t cuda_runtime_version;    /* CUDA runtime linked in, e.g. 13000 for 13.0 */
+  int32_t cuda_driver_version;     /* installed driver's CUDA version, 0 when there is no driver */
+  int32_t cudnn_version_compiled;  /* cuDNN headers built against, e.g. 91900 for 9.19.0 */
+  int32_t cudnn_version_runtime;   /* cuDNN library loaded now */
+  int32_t cublas_version_runtime;  /* cuBLAS library loaded now, MAJOR*10000 + MINOR*100 + PATCH */
+} resnetrs_build_info_t;
+
+/* ---- status, errors, versions ------------------------------------------------------------ */
+
+/* "OK", "INVALID_ARGUMENT", ... ; "UNKNOWN_STATUS" for a value outside the enum. Never NULL. */
+RESNETRS_API const char* resnetrs_status_string(resnetrs_status_t status);
+
+/* The message of the most recent failed call on this thread; "" if the most recent call
+ * succeeded (every fallible call resets it). Never NULL. Valid until the next call on this thread. */
+RESNETRS_API const char* resnetrs_last_error(void);
+
+/* The library's version, "MAJOR.MINOR.PATCH" (static string). */
+RESNETRS_API const char* resnetrs_version(void);
+
+/* The library's RESNETRS_API_VERSION (compare with the header's to detect a mismatch early). */
+RESNETRS_API uint32_t resnetrs_api_version(void);
+
+/* Fills *info (info->struct_size must be sizeof(resnetrs_build_info_t)). Needs no GPU.
+ * Errors: INVALID_ARGUMENT (NULL, wrong struct_size). */
+RESNETRS_API RESNETRS_NODISCARD resnetrs_status_t resnetrs_get_build_info(resnetrs_build_info_t* info);
+
+/* ---- options ------------------------------------------------------------------------------ */
+
+/* Fills *options with the defaults and stamps struct_size and api_version. Call it through the
+ * macro resnetrs_options_init(&opts), which passes this header's sizeof and API version.
+ * Errors: INVALID_ARGUMENT (NULL; a struct_size or API version this library does not implement,
+ * i.e. header and library disagree). */
+RESNETRS_API RESNETRS_NODISCARD resnetrs_status_t resnetrs_options_init_versioned(resnetrs_options_t* options,
+                                                                                  size_t struct_size,
+                                                                                  uint32_t api_version);
+#define resnetrs_options_init(options) \
+  resnetrs_options_init_versioned((options), sizeof(resnetrs_options_t), RESNETRS_API_VERSION)
+
+/* ---- engines ------------------------------------------------------------------------------ */
+
+/*
+ * Loads a resnetrs-weights v1 HDF5 file (docs/weights-format.md), folds batch norm and builds an
+ * engine as *options says. On success *engine is a new engine; on failure it is set to NULL.
+ * Errors: INVALID_ARGUMENT (NULL or bad options, header/library API mismatch), IO_ERROR (missing
+ * or unreadable file), WEIGHTS_INVALID (not HDF5, wrong format, missing dataset, wrong shape or
+ * dtype, non-finite values: the message names the dataset), OUT_OF_MEMORY, NO_DEVICE,
+ * UNSUPPORTED_DEVICE, CUDA_ERROR, CUDNN_ERROR, CUBLAS_ERROR (CUDA backend).
+ */
+RESNETRS_API RESNETRS_NODISCARD resnetrs_status_t resnetrs_engine_create_from_file(const char* path,
+                                                                                   const resnetrs_options_t* options,
+                                                                                   resnetrs_engine_t** engine);
+
+/*
+ * Builds an engine with deterministic synthetic weights of realistic scale for `depth` (50, 101,
+ * 152, 200, 270, 350 or 420; 1000 classes): the same (depth, seed) always gives the same
+ * weights. For benchmarks and tests without a checkpoint; the predictions mean nothing.
+ * Errors: as resnetrs_engine_create_from_file, less IO_ERROR and WEIGHTS_INVALID; a depth outside
+ * the list is INVALID_ARGUMENT.
+ */
+RESNETRS_API RESNETRS_NODISCARD resnetrs_status_t resnetrs_engine_create_synthetic(int32_t depth, uint64_t seed,
+                                                                                   const resnetrs_options_t* options,
+                                                                                   resnetrs_engine_t** engine);
+
+/* Frees the engine after waiting for its pending device work. NULL is a no-op. */
+RESNETRS_API void resnetrs_engine_destroy(resnetrs_engine_t* engine);
+
+/* Fills *info (info->struct_size must be sizeof(resnetrs_engine_info_t)).
+ * Errors: INVALID_ARGUMENT (NULL, wrong struct_size). */
+RESNETRS_API RESNETRS_NODISCARD resnetrs_status_t resnetrs_engine_get_info(const resnetrs_engine_t* engine,
+                                                                           resnetrs_engine_info_t* info);
+
+/*
+ * Classifies `batch` images (1 <= batch <= max_batch) held in host memory and waits for the
+ * result. input: float32 RGB pixels on the 0..255 scale (the engine normalizes them), in the
+ * engine's input_layout at its height x width: batch * 3 * height * width floats.
+ * logits: batch * num_classes floats, row-major [batch, num_classes], raw (before softmax).
+ * Works on both backends. Errors: INVALID_ARGUMENT (NULL, batch out of range), OUT_OF_MEMORY,
+ * CUDA_ERROR, CUDNN_ERROR, CUBLAS_ERROR.
+ */
+RESNETRS_API RESNETRS_NODISCARD resnetrs_status_t resnetrs_engine_run_host(resnetrs_engine_t* engine, const float* input,
+                                                                           int32_t batch, float* logits);
+
+/*
+ * As run_host with input and logits in device memory of the engine's GPU (cudaMalloc or managed).
+ * `stream` is a cudaStream_t: the work is enqueued on it and the call returns without waiting;
+ * the caller synchronizes the stream before reading logits or reusing input. stream == NULL uses
+ * the engine's own stream and waits for completion before returning.
+ * The CUDA backend only: a CPU engine returns INVALID_ARGUMENT.
+ * Errors: INVALID_ARGUMENT (CPU engine, NULL, batch out of range, a pointer that is not device
+ * memory of the engine's GPU), CUDA_ERROR, CUDNN_ERROR, CUBLAS_ERROR.
+ */
+RESNETRS_API RESNETRS_NODISCARD resnetrs_status_t resnetrs_engine_run_device(resnetrs_engine_t* engine, const float* input,
+                                                                             int32_t batch, float* logits, void* stream);
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+/*
+ * The k most likely classes of each row of logits [batch, classes], best first (ties: lower class
+ * index first). out_indices: batch * k class indices. out_probs: batch * k SOFTMAX PROBABILITIES
+ * (of all `classes` logits, computed in double), or NULL when only indices are wanted.
+ * Errors: INVALID_ARGUMENT (NULL, batch < 1, classes < 1, k outside 1..classes, a non-finite logit).
+ */
+RESNETRS_API RESNETRS_NODISCARD resnetrs_status_t resnetrs_topk(const float* logits, int32_t batch, int32_t classes,
+                                                                int32_t k, int32_t* out_indices, float* out_probs);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* RESNETRS_RESNETRS_H */

@@ -1,0 +1,15 @@
+// ResNet-D shortcut pool: 2x2 stride-2 'same' average pool. Output ceil(h/2) x ceil(w/2); odd
+// sizes pad at the bottom/right only and divide by the number of valid cells.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include "kernels/tensor_layout.cuh"
+
+namespace resnetrs::kernels {
+
+// in: n x c x h x w; out: n x c x ceil(h/2) x ceil(w/2), both in `layout`; must not overlap.
+void launch_avg_pool_2x2_same(const float* in, float* out, int n, int c, int h, int w, TensorLayout layout,
+                              cudaStream_t stream);
+
+}  // namespace resnetrs::kernels

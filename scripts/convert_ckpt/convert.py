@@ -1,0 +1,168 @@
+"""Write a `resnetrs-weights` HDF5 file (version 1) from a Source.
+
+The file is written to a temporary name in the output directory and renamed at the end, so an
+error or Ctrl-C never leaves a partial output behind.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Callable, List, Optional
+
+import numpy as np
+
+from . import __version__
+from . import resnetrs_mapping as M
+from .sources import ConvertError, PlanItem, Source
+
+FORMAT = "resnetrs-weights"
+FORMAT_VERSION = 1
+CONVERTER_VERSION = f"resnetrs convert_ckpt {__version__}"
+PROGRESS_MIN_BYTES = 64 << 20
+
+
+@dataclass
+class Summary:
+    depth: int
+    num_classes: int
+    tensors: int
+    values: int
+    source: str
+    out: str
+    bn_epsilon: float
+    train_resolution: int
+    seconds: float
+    ignored: List[str]
+
+    def text(self) -> str:
+        s = (f"converted ResNet-RS-{self.depth} (blocks {','.join(map(str, M.BLOCKS_PER_STAGE[self.depth]))}, "
+             f"{self.num_classes} classes): {self.tensors} tensors, {self.values:,} values "
+             f"({self.values * 4 / 2**20:.1f} MiB) from {self.source} -> {self.out} "
+             f"[bn_epsilon {self.bn_epsilon:g}, train_resolution {self.train_resolution}] "
+             f"in {self.seconds:.1f} s")
+        return s
+
+
+_RES_RE = re.compile(r"resnet-rs-(\d+)-i(\d+)")
+
+
+def parse_train_resolution(path: str) -> int:
+    """160 from a path like .../resnet-rs-50-i160/model.ckpt, else 0."""
+    m = None
+    for m in _RES_RE.finditer(os.path.abspath(path)):
+        pass
+    return int(m.group(2)) if m else 0
+
+
+def check_output_path(out: str) -> None:
+    """Fail early, before reading anything, if `out` cannot be written."""
+    if not out:
+        raise ConvertError("no output file given (--out FILE.h5)")
+    if os.path.isdir(out):
+        raise ConvertError(f"output path {out} is a directory")
+    parent = os.path.dirname(os.path.abspath(out))
+    if not os.path.exists(parent):
+        raise ConvertError(f"cannot write {out}: directory {parent} does not exist")
+    if not os.path.isdir(parent):
+        raise ConvertError(f"cannot write {out}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK):
+        raise ConvertError(f"cannot write {out}: directory {parent} is not writable")
+
+
+def _transform(a: np.ndarray, how: str) -> np.ndarray:
+    if how == "oihw":
+        a = a.transpose(3, 2, 0, 1)
+    elif how == "dense":
+        a = a.T
+    return np.ascontiguousarray(a, dtype=np.float32)
+
+
+def _validate_values(a: np.ndarray, item: PlanItem) -> None:
+    if not np.isfinite(a).all():
+        bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
+        raise ConvertError(f"tensor {item.key} ({item.spec.h5}) has {bad} NaN or infinite value(s)")
+    if item.spec.h5.endswith("/moving_variance") and (a < 0).any():
+        raise ConvertError(f"tensor {item.key} ({item.spec.h5}) has negative variance(s) "
+                           f"(min {float(a.min()):g})")
+
+
+def convert(source: Source, out: str, depth: Optional[int] = None, train_resolution: int = 0,
+            progress: Optional[bool] = None, log: Callable[[str], None] = lambda s: None,
+            _after_tensor: Optional[Callable[[int], None]] = None) -> Summary:
+    """Convert `source` into `out`. Raises ConvertError / BundleError / MappingError on bad input.
+
+    depth: if given, must equal the detected depth. progress: None = a tqdm bar on a terminal for
+    sources above 64 MiB. _after_tensor: test hook called after each dataset is written.
+    """
+    import h5py
+
+    t0 = time.time()
+    check_output_path(out)
+    detected = source.detect_depth()
+    if depth is not None and depth != detected:
+        raise ConvertError(f"--depth {depth} given, but the source holds a ResNet-RS-{detected} "
+                           f"(blocks per stage {list(M.BLOCKS_PER_STAGE[detected])})")
+    items = source.plan(detected)
+    num_classes = items[-1].spec.shape[0]
+    total_bytes = sum(it.spec.num_elements * 4 for it in items)
+    show = progress if progress is not None else (total_bytes >= PROGRESS_MIN_BYTES and sys.stderr.isatty())
+
+    out_abs = os.path.abspath(out)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(out_abs) + ".", suffix=".tmp",
+                               dir=os.path.dirname(out_abs))
+    os.close(fd)
+    ok = False
+    bar = None
+    try:
+        if show:
+            from tqdm import tqdm
+            bar = tqdm(total=total_bytes, unit="B", unit_scale=True, unit_divisor=1024,
+                       desc=f"ResNet-RS-{detected}", file=sys.stderr, leave=False)
+        with h5py.File(tmp, "w") as f:
+            a = f.attrs
+            a["format"] = FORMAT
+            a["format_version"] = np.int32(FORMAT_VERSION)
+            a["depth"] = np.int32(detected)
+            a["blocks_per_stage"] = np.asarray(M.BLOCKS_PER_STAGE[detected], dtype=np.int32)
+            a["num_classes"] = np.int32(num_classes)
+            a["bn_epsilon"] = np.float64(source.bn_epsilon)
+            a["input_mean"] = np.asarray(M.INPUT_MEAN, dtype=np.float32)
+            a["input_std"] = np.asarray(M.INPUT_STD, dtype=np.float32)
+            a["train_resolution"] = np.int32(train_resolution)
+            a["source"] = source.description()
+            a["converter_version"] = CONVERTER_VERSION
+            values = 0
+            for n, it in enumerate(items):
+                arr = _transform(source.read(it.key), it.transform)
+                if arr.shape != it.spec.shape:  # cannot happen after plan(); a guard for the mapping itself
+                    raise ConvertError(f"internal error: {it.key} -> {it.spec.h5} has shape {arr.shape}, "
+                                       f"expected {it.spec.shape}")
+                _validate_values(arr, it)
+                ds = f.create_dataset(it.spec.h5, data=arr)
+                ds.attrs["source_name"] = it.key
+                values += arr.size
+                if bar is not None:
+                    bar.update(arr.nbytes)
+                if _after_tensor is not None:
+                    _after_tensor(n)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, out_abs)
+        ok = True
+    finally:
+        if bar is not None:
+            bar.close()
+        if not ok:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+    ignored = source.ignored({it.key for it in items})
+    return Summary(detected, num_classes, len(items), values, source.description(), out,
+                   float(source.bn_epsilon), int(train_resolution), time.time() - t0, ignored)

@@ -1,0 +1,59 @@
+// The CUDA-side bookkeeping of a CUDA-backend engine handle, kept out of the C++ engine so the C
+// API's promises hold whatever the engine does:
+//  - runs of one engine share its activation memory, so they must not overlap on the GPU even
+//    when callers pass different streams: an event recorded after each run is waited on by the
+//    next one (a cudaStreamWaitEvent, no host blocking);
+//  - run_device with a NULL stream goes on a stream of the handle's own and waits for it;
+//  - the caller's current device is restored after every call.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+namespace resnetrs::capi {
+
+// Throws Error with a status that fits the CUDA error (OUT_OF_MEMORY, NO_DEVICE, CUDA_ERROR...)
+// and a message naming `what` when `err` is not cudaSuccess.
+void check_cuda(cudaError_t err, const char* what);
+
+// Makes `device` current for the calling thread; the previous device is current again on exit.
+class DeviceScope {
+ public:
+  explicit DeviceScope(int device);
+  ~DeviceScope();
+  DeviceScope(const DeviceScope&) = delete;
+  DeviceScope& operator=(const DeviceScope&) = delete;
+
+ private:
+  int m_previous = -1;
+};
+
+class RunOrder {
+ public:
+  explicit RunOrder(int device);  // creates the stream and the event; throws Error
+  ~RunOrder();                    // waits for the last run, then frees both; never throws
+  RunOrder(const RunOrder&) = delete;
+  RunOrder& operator=(const RunOrder&) = delete;
+
+  // Call with the engine's run mutex held, inside a DeviceScope of device().
+  // Returns the stream to enqueue on (the caller's, or ours for NULL), made to wait for the
+  // previous run of this engine.
+  cudaStream_t begin_device_run(void* user_stream);
+  // Records the run just enqueued on `stream` as the latest; when it is our own stream, waits
+  // for it (run_device with NULL is synchronous).
+  void end_device_run(cudaStream_t stream);
+  // Blocks the host until the latest device run has finished (before a run_host).
+  void wait_for_last_run();
+
+  int device() const { return m_device; }
+
+ private:
+  int m_device;
+  cudaStream_t m_stream = nullptr;
+  cudaEvent_t m_last_run = nullptr;
+};
+
+// Throws Error(kInvalidArgument) unless `ptr` is device (or managed) memory usable on `device`.
+// `name` names the argument in the message.
+void require_device_pointer(const void* ptr, int device, const char* name);
+
+}  // namespace resnetrs::capi

@@ -1,0 +1,140 @@
+// Bad weights files through the C API: each gives the documented status and a message that names
+// the file and, for a bad tensor, the dataset. The files are written with the project's own
+// writer (save_weights) and then altered with the HDF5 C API.
+#include <hdf5.h>
+
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <vector>
+
+#include "api_test_util.h"
+#include "io/weights_file.h"
+
+using namespace resnetrs::apitest;
+
+namespace {
+
+// A valid RS-50 file with 10 classes (smaller than 1000), written once per test process into a
+// folder that lives as long as the process.
+const std::string& valid_file() {
+  static const TempDir dir("valid");
+  static const std::string path = [] {
+    const std::string p = dir.file("valid.h5");
+    resnetrs::save_weights(resnetrs::synthetic_weights(50, 3, 10), p);
+    return p;
+  }();
+  return path;
+}
+
+// A copy of the valid file that `alter` then edits in place through an open HDF5 file id.
+template <typename Alter>
+std::string altered_copy(const TempDir& dir, const std::string& name, Alter alter) {
+  const std::string p = dir.file(name);
+  std::filesystem::copy_file(valid_file(), p, std::filesystem::copy_options::overwrite_existing);
+  const hid_t f = H5Fopen(p.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  REQUIRE(f >= 0);
+  alter(f);
+  REQUIRE(H5Fclose(f) >= 0);
+  return p;
+}
+
+// Replaces a dataset by one of another shape or type.
+void replace_dataset(hid_t f, const char* path, std::vector<hsize_t> dims, hid_t type) {
+  REQUIRE(H5Ldelete(f, path, H5P_DEFAULT) >= 0);
+  const hid_t space = H5Screate_simple(int(dims.size()), dims.data(), nullptr);
+  const hid_t ds = H5Dcreate2(f, path, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  REQUIRE(ds >= 0);
+  size_t n = 1;
+  for (hsize_t d : dims) n *= size_t(d);
+  std::vector<double> zeros(n, 0.0);
+  REQUIRE(H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, zeros.data()) >= 0);
+  H5Dclose(ds);
+  H5Sclose(space);
+}
+
+resnetrs_status_t create_from(const std::string& path, resnetrs_engine_t** e) {
+  const resnetrs_options_t o = cpu_options(1);
+  return resnetrs_engine_create_from_file(path.c_str(), &o, e);
+}
+
+}  // namespace
+
+TEST_CASE("a missing file is IO_ERROR naming the path", "[api][weights][leak]") {
+  resnetrs_engine_t* e = nullptr;
+  CHECK_FAILS_WITH(create_from("/nonexistent/dir/rs50.h5", &e), RESNETRS_STATUS_IO_ERROR, "/nonexistent/dir/rs50.h5");
+  CHECK(e == nullptr);
+  CHECK_THAT(std::string(resnetrs_last_error()), Catch::Matchers::Contains("resnetrs_engine_create_from_file"));
+}
+
+TEST_CASE("a file that is not HDF5 is WEIGHTS_INVALID", "[api][weights][leak]") {
+  TempDir dir("nothdf5");
+  const std::string p = dir.file("not_hdf5.h5");
+  std::ofstream(p) << "this is a text file, not HDF5\n";
+  resnetrs_engine_t* e = nullptr;
+  CHECK_FAILS_WITH(create_from(p, &e), RESNETRS_STATUS_WEIGHTS_INVALID, "not an HDF5 file");
+  CHECK(e == nullptr);
+  const std::string empty = dir.file("empty.h5");
+  std::ofstream{empty};
+  CHECK_FAILS_WITH(create_from(empty, &e), RESNETRS_STATUS_WEIGHTS_INVALID, "not an HDF5 file");
+}
+
+TEST_CASE("altered weights files are WEIGHTS_INVALID naming the dataset", "[api][weights]") {
+  TempDir dir("altered");
+  resnetrs_engine_t* e = nullptr;
+
+  SECTION("the valid file loads") {
+    REQUIRE(create_from(valid_file(), &e) == RESNETRS_STATUS_OK);
+    resnetrs_engine_info_t info{};
+    info.struct_size = sizeof(info);
+    REQUIRE(resnetrs_engine_get_info(e, &info) == RESNETRS_STATUS_OK);
+    CHECK(info.depth == 50);
+    CHECK(info.num_classes == 10);
+    resnetrs_engine_destroy(e);
+  }
+  SECTION("wrong shape") {
+    const std::string p = altered_copy(dir, "shape.h5", [](hid_t f) {
+      replace_dataset(f, "/stage1/block0/conv1/kernel", {32, 64, 1, 1}, H5T_IEEE_F32LE);
+    });
+    CHECK_FAILS_WITH(create_from(p, &e), RESNETRS_STATUS_WEIGHTS_INVALID, "/stage1/block0/conv1/kernel");
+    CHECK_THAT(std::string(resnetrs_last_error()), Catch::Matchers::Contains("expected shape [64, 64, 1, 1]") &&
+                                                       Catch::Matchers::Contains("found [32, 64, 1, 1]"));
+    CHECK(e == nullptr);
+  }
+  SECTION("wrong dtype") {
+    const std::string p = altered_copy(dir, "dtype.h5", [](hid_t f) {
+      replace_dataset(f, "/head/dense/bias", {10}, H5T_IEEE_F64LE);
+    });
+    CHECK_FAILS_WITH(create_from(p, &e), RESNETRS_STATUS_WEIGHTS_INVALID, "/head/dense/bias");
+    CHECK_THAT(std::string(resnetrs_last_error()), Catch::Matchers::Contains("float64"));
+  }
+  SECTION("missing dataset") {
+    const std::string p = altered_copy(dir, "missing.h5", [](hid_t f) {
+      REQUIRE(H5Ldelete(f, "/stage3/block2/se/expand/bias", H5P_DEFAULT) >= 0);
+    });
+    CHECK_FAILS_WITH(create_from(p, &e), RESNETRS_STATUS_WEIGHTS_INVALID, "/stage3/block2/se/expand/bias");
+    CHECK_THAT(std::string(resnetrs_last_error()), Catch::Matchers::Contains("missing"));
+  }
+  SECTION("a NaN value") {
+    const std::string p = altered_copy(dir, "nan.h5", [](hid_t f) {
+      const hid_t ds = H5Dopen2(f, "/stem/conv2/bn/gamma", H5P_DEFAULT);
+      REQUIRE(ds >= 0);
+      std::vector<float> v(32, 1.0f);
+      v[5] = std::numeric_limits<float>::quiet_NaN();
+      REQUIRE(H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) >= 0);
+      H5Dclose(ds);
+    });
+    CHECK_FAILS_WITH(create_from(p, &e), RESNETRS_STATUS_WEIGHTS_INVALID, "/stem/conv2/bn/gamma");
+  }
+  SECTION("an unknown depth attribute") {
+    const std::string p = altered_copy(dir, "depth.h5", [](hid_t f) {
+      const hid_t a = H5Aopen(f, "depth", H5P_DEFAULT);
+      REQUIRE(a >= 0);
+      const int depth = 51;
+      REQUIRE(H5Awrite(a, H5T_NATIVE_INT, &depth) >= 0);
+      H5Aclose(a);
+    });
+    CHECK_FAILS_WITH(create_from(p, &e), RESNETRS_STATUS_WEIGHTS_INVALID, "depth");
+    CHECK_THAT(std::string(resnetrs_last_error()), Catch::Matchers::Contains("51"));
+  }
+}

@@ -1,0 +1,216 @@
+// The weights loader accepts a good file and refuses every bad case of docs/weights-format.md
+// with a message naming the file, the path, what was expected and what was found.
+#include <catch2/catch.hpp>
+#include <hdf5.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "io/weights_file.h"
+
+using namespace resnetrs;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path temp_dir() {
+  static const fs::path dir = [] {
+    fs::path d = fs::temp_directory_path() / ("resnetrs_weights_io_" + std::to_string(::getpid()));
+    fs::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
+// One good RS-50 file written once; every case works on its own copy.
+const fs::path& good_file() {
+  static const fs::path path = [] {
+    const fs::path p = temp_dir() / "good.h5";
+    save_weights(synthetic_weights(50, 7), p.string());
+    return p;
+  }();
+  return path;
+}
+
+fs::path copy_of_good(const std::string& name) {
+  const fs::path p = temp_dir() / name;
+  fs::copy_file(good_file(), p, fs::copy_options::overwrite_existing);
+  return p;
+}
+
+struct File {
+  hid_t id;
+  explicit File(const fs::path& p) : id(H5Fopen(p.c_str(), H5F_ACC_RDWR, H5P_DEFAULT)) { REQUIRE(id >= 0); }
+  ~File() { H5Fclose(id); }
+};
+
+void set_int_attr(const fs::path& p, const char* name, std::vector<int> values) {
+  File f(p);
+  H5Adelete(f.id, name);
+  hsize_t n = values.size();
+  hid_t space = n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr);
+  hid_t a = H5Acreate2(f.id, name, H5T_STD_I32LE, space, H5P_DEFAULT, H5P_DEFAULT);
+  H5Awrite(a, H5T_NATIVE_INT, values.data());
+  H5Aclose(a);
+  H5Sclose(space);
+}
+
+void set_string_attr(const fs::path& p, const char* name, const char* value) {
+  File f(p);
+  H5Adelete(f.id, name);
+  hid_t t = H5Tcopy(H5T_C_S1);
+  H5Tset_size(t, H5T_VARIABLE);
+  hid_t space = H5Screate(H5S_SCALAR);
+  hid_t a = H5Acreate2(f.id, name, t, space, H5P_DEFAULT, H5P_DEFAULT);
+  H5Awrite(a, t, &value);
+  H5Aclose(a);
+  H5Sclose(space);
+  H5Tclose(t);
+}
+
+void replace_dataset(const fs::path& p, const std::string& path, hid_t file_type, std::vector<hsize_t> dims,
+                     const std::vector<double>& values) {
+  File f(p);
+  H5Ldelete(f.id, path.c_str(), H5P_DEFAULT);
+  hid_t space = H5Screate_simple(int(dims.size()), dims.data(), nullptr);
+  hid_t d = H5Dcreate2(f.id, path.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+  H5Dclose(d);
+  H5Sclose(space);
+}
+
+// Overwrites one value of an existing float32 dataset.
+void poke(const fs::path& p, const std::string& path, size_t index, float value) {
+  File f(p);
+  hid_t d = H5Dopen2(f.id, path.c_str(), H5P_DEFAULT);
+  hid_t space = H5Dget_space(d);
+  hsize_t n = H5Sget_simple_extent_npoints(space);
+  std::vector<float> v(n);
+  H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
+  v[index] = value;
+  H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
+  H5Sclose(space);
+  H5Dclose(d);
+}
+
+void expect_refusal(const fs::path& p, Status status, const std::vector<std::string>& fragments) {
+  try {
+    load_weights(p.string());
+    FAIL("load_weights accepted " << p);
+  } catch (const Error& e) {
+    INFO("message: " << e.what());
+    CHECK(e.status() == status);
+    CHECK(std::string(e.what()).find(p.string()) != std::string::npos);  // names the file
+    for (const auto& frag : fragments) CHECK(std::string(e.what()).find(frag) != std::string::npos);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a written file reads back identically", "[io]") {
+  const RawWeights w = synthetic_weights(50, 7);
+  const RawWeights r = load_weights(good_file().string());
+  CHECK(r.config.depth == 50);
+  CHECK(r.attrs.bn_epsilon == 1.001e-5);
+  CHECK(r.attrs.source == "synthetic:seed=7");
+  CHECK(r.attrs.input_mean[1] == 116.28f);
+  REQUIRE(r.blocks.size() == 16);
+  CHECK(r.stem[0].kernel == w.stem[0].kernel);
+  CHECK(r.blocks[3].shortcut.bn.moving_variance == w.blocks[3].shortcut.bn.moving_variance);
+  CHECK(r.blocks[15].se_expand_bias == w.blocks[15].se_expand_bias);
+  CHECK(r.dense_kernel == w.dense_kernel);
+}
+
+TEST_CASE("synthetic weights are deterministic per seed", "[io]") {
+  const RawWeights a = synthetic_weights(50, 3), b = synthetic_weights(50, 3), c = synthetic_weights(50, 4);
+  CHECK(a.blocks[5].conv2.kernel == b.blocks[5].conv2.kernel);
+  CHECK(a.dense_bias == b.dense_bias);
+  CHECK(a.blocks[5].conv2.kernel != c.blocks[5].conv2.kernel);
+  for (float v : a.blocks[2].conv1.bn.moving_variance) CHECK(v > 0.0f);
+}
+
+TEST_CASE("missing and non-HDF5 files are refused", "[io]") {
+  expect_refusal(temp_dir() / "does_not_exist.h5", Status::kIoError, {"cannot open"});
+  const fs::path junk = temp_dir() / "junk.h5";
+  std::ofstream(junk) << "this is not an HDF5 file";
+  expect_refusal(junk, Status::kWeightsInvalid, {"not an HDF5 file"});
+}
+
+TEST_CASE("unknown format, version, depth or block list is refused", "[io]") {
+  auto p = copy_of_good("format.h5");
+  set_string_attr(p, "format", "something-else");
+  expect_refusal(p, Status::kWeightsInvalid, {"'format'", "expected 'resnetrs-weights'", "found 'something-else'"});
+  p = copy_of_good("version.h5");
+  set_int_attr(p, "format_version", {2});
+  expect_refusal(p, Status::kWeightsInvalid, {"'format_version'", "expected 1", "found 2"});
+  p = copy_of_good("depth.h5");
+  set_int_attr(p, "depth", {34});
+  expect_refusal(p, Status::kWeightsInvalid, {"'depth'", "found 34"});
+  p = copy_of_good("blocks.h5");
+  set_int_attr(p, "blocks_per_stage", {3, 4, 23, 3});
+  expect_refusal(p, Status::kWeightsInvalid, {"'blocks_per_stage'", "expected [3,4,6,3]", "found [3,4,23,3]"});
+  p = copy_of_good("noattr.h5");
+  {
+    File f(p);
+    H5Adelete(f.id, "bn_epsilon");
+  }
+  expect_refusal(p, Status::kWeightsInvalid, {"'bn_epsilon'", "missing"});
+}
+
+TEST_CASE("missing dataset, wrong shape and wrong dtype are refused", "[io]") {
+  auto p = copy_of_good("missing.h5");
+  {
+    File f(p);
+    H5Ldelete(f.id, "/stage2/block1/se/reduce/bias", H5P_DEFAULT);
+  }
+  expect_refusal(p, Status::kWeightsInvalid, {"'/stage2/block1/se/reduce/bias'", "missing", "[128]"});
+
+  p = copy_of_good("shape.h5");
+  replace_dataset(p, "/stage1/block0/conv1/kernel", H5T_IEEE_F32LE, {64, 32, 1, 1}, std::vector<double>(64 * 32, 0.1));
+  expect_refusal(p, Status::kWeightsInvalid, {"'/stage1/block0/conv1/kernel'", "expected shape [64,64,1,1]", "found [64,32,1,1]"});
+
+  p = copy_of_good("dtype.h5");
+  replace_dataset(p, "/head/dense/bias", H5T_IEEE_F64LE, {1000}, std::vector<double>(1000, 0.1));
+  expect_refusal(p, Status::kWeightsInvalid, {"'/head/dense/bias'", "expected dtype float32", "found float64"});
+}
+
+TEST_CASE("NaN, infinity and negative variance are refused", "[io]") {
+  auto p = copy_of_good("nan.h5");
+  poke(p, "/stage3/block2/conv2/kernel", 17, std::nanf(""));
+  expect_refusal(p, Status::kWeightsInvalid, {"'/stage3/block2/conv2/kernel'", "NaN", "index 17"});
+  p = copy_of_good("inf.h5");
+  poke(p, "/stem/conv1/bn/beta", 3, INFINITY);
+  expect_refusal(p, Status::kWeightsInvalid, {"'/stem/conv1/bn/beta'", "infinity"});
+  p = copy_of_good("var.h5");
+  poke(p, "/stage4/block0/shortcut/bn/moving_variance", 5, -0.5f);
+  expect_refusal(p, Status::kWeightsInvalid, {"'/stage4/block0/shortcut/bn/moving_variance'", ">= 0", "-0.5"});
+}
+
+TEST_CASE("an unexpected dataset is a warning, not an error", "[io]") {
+  auto p = copy_of_good("extra.h5");
+  replace_dataset(p, "/extra_tensor", H5T_IEEE_F32LE, {2}, {1.0, 2.0});
+  std::vector<std::string> warnings;
+  auto old = set_warning_sink([&](const std::string& m) { warnings.push_back(m); });
+  const RawWeights w = load_weights(p.string());
+  set_warning_sink(old);
+  CHECK(w.config.depth == 50);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find("'/extra_tensor'") != std::string::npos);
+}
+
+TEST_CASE("the writer leaves no file behind on failure", "[io]") {
+  RawWeights w = synthetic_weights(50, 1);
+  w.blocks[0].conv1.kernel.pop_back();  // invalid: refused before anything is written
+  const fs::path p = temp_dir() / "never.h5";
+  CHECK_THROWS_AS(save_weights(w, p.string()), Error);
+  CHECK_FALSE(fs::exists(p));
+  CHECK_THROWS_WITH(save_weights(synthetic_weights(50, 1), "/nonexistent_dir/x.h5"), Catch::Contains("cannot create"));
+  CHECK_FALSE(fs::exists("/nonexistent_dir/x.h5.partial"));
+}
