@@ -201,10 +201,12 @@ RESNETRS_API RESNETRS_NODISCARD resnetrs_status_t resnetrs_options_init_versione
 /*
  * Loads a resnetrs-weights v1 HDF5 file (docs/weights-format.md), folds batch norm and builds an
  * engine as *options says. On success *engine is a new engine; on failure it is set to NULL.
- * Errors: INVALID_ARGUMENT (NULL or bad options, header/library API mismatch), IO_ERROR (missing
- * or unreadable file), WEIGHTS_INVALID (not HDF5, wrong format, missing dataset, wrong shape or
- * dtype, non-finite values: the message names the dataset), OUT_OF_MEMORY, NO_DEVICE,
- * UNSUPPORTED_DEVICE, CUDA_ERROR, CUDNN_ERROR, CUBLAS_ERROR (CUDA backend).
+ * Options and, for the CUDA backend, the device are checked before the weights are read.
+ * Errors: INVALID_ARGUMENT (NULL or bad options, header/library API mismatch, a CUDA device
+ * ordinal that does not exist), IO_ERROR (missing or unreadable file), WEIGHTS_INVALID (not HDF5,
+ * wrong format, missing dataset, wrong shape or dtype, non-finite values: the message names the
+ * dataset), OUT_OF_MEMORY, NO_DEVICE (no CUDA device or driver), UNSUPPORTED_DEVICE, CUDA_ERROR,
+ * CUDNN_ERROR, CUBLAS_ERROR (CUDA backend).
  */
 RESNETRS_API RESNETRS_NODISCARD resnetrs_status_t resnetrs_engine_create_from_file(const char* path,
                                                                                    const resnetrs_options_t* options,

@@ -110,7 +110,7 @@ class TFSource(Source):
     def num_classes(self) -> int:
         k = self._key("dense/bias")
         if k not in self._avail:
-            raise ConvertError(f"{self.reader.index_path}: missing tensor(s) {k}")
+            return 1000  # plan() reports the missing tensor
         shp = self._avail[k][1]
         if len(shp) != 1 or shp[0] < 1:
             raise ConvertError(f"{self.reader.index_path}: wrong shape: {k} has shape {list(shp)}, "
@@ -118,18 +118,17 @@ class TFSource(Source):
         return int(shp[0])
 
     def plan(self, depth: int) -> List[PlanItem]:
+        if self.use_ema and not any(n.endswith(M.EMA_SUFFIX) for n in self._avail):
+            raise ConvertError(
+                f"{self.reader.index_path}: the checkpoint has no '/ExponentialMovingAverage' shadow "
+                "variables; the released weights are the EMA values. Refusing to use the raw training "
+                "values; pass --no-ema to convert them anyway")
         specs = M.tensors(depth, self.num_classes())
         items = [PlanItem(s, self._key(s.tf), s.tf_shape, s.layout if s.layout != "vec" else "none")
                  for s in specs]
         if self.use_ema:
-            shadows = [n for n in self._avail if n.endswith(M.EMA_SUFFIX)]
             missing = [it.key for it in items if it.key not in self._avail]
             if missing:
-                if not shadows:
-                    raise ConvertError(
-                        f"{self.reader.index_path}: the checkpoint has no '/ExponentialMovingAverage' "
-                        "shadow variables; the released weights are the EMA values. Refusing to use the raw "
-                        "training values; pass --no-ema to convert them anyway")
                 raw_present = [k[:-len(M.EMA_SUFFIX)] for k in missing if k[:-len(M.EMA_SUFFIX)] in self._avail]
                 hint = (" (the raw variable exists; pass --no-ema to use raw values for every tensor)"
                         if raw_present else "")

@@ -50,6 +50,13 @@ std::unique_ptr<resnetrs_engine> build_handle(const FoldedWeights& weights, cons
   return handle;
 }
 
+// Everything that can be checked before the weights are read (which takes seconds).
+EngineOptions checked_options(const resnetrs_options_t* options) {
+  EngineOptions o = to_engine_options(options);
+  if (o.backend == Backend::kCuda) require_cuda_device(o.device);
+  return o;
+}
+
 void require_engine_out(resnetrs_engine_t** engine) {
   RESNETRS_CHECK_ARG(engine != nullptr, "engine (the address that receives the new engine) must not be NULL");
   *engine = nullptr;
@@ -73,7 +80,7 @@ resnetrs_status_t resnetrs_engine_create_from_file(const char* path, const resne
                                                    resnetrs_engine_t** engine) {
   return capi::guarded(__func__, [&] {
     capi::require_engine_out(engine);
-    const EngineOptions o = capi::to_engine_options(options);
+    const EngineOptions o = capi::checked_options(options);
     RESNETRS_CHECK_ARG(path != nullptr && *path != '\0', "path must be a non-empty file name");
     const capi::Clock::time_point t0 = capi::Clock::now();
     FoldedWeights folded = fold_weights(load_weights(path));  // the raw weights are freed here
@@ -85,7 +92,7 @@ resnetrs_status_t resnetrs_engine_create_synthetic(int32_t depth, uint64_t seed,
                                                    resnetrs_engine_t** engine) {
   return capi::guarded(__func__, [&] {
     capi::require_engine_out(engine);
-    const EngineOptions o = capi::to_engine_options(options);
+    const EngineOptions o = capi::checked_options(options);
     config_for_depth(depth);  // throws kInvalidArgument naming the valid depths
     const capi::Clock::time_point t0 = capi::Clock::now();
     FoldedWeights folded = fold_weights(synthetic_weights(depth, seed));

@@ -65,6 +65,22 @@ void RunOrder::end_device_run(cudaStream_t stream) {
 
 void RunOrder::wait_for_last_run() { check_cuda(cudaEventSynchronize(m_last_run), "cudaEventSynchronize (previous run)"); }
 
+void require_cuda_device(int device) {
+  int count = 0;
+  const cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) {
+    cudaGetLastError();
+    throw_error(Status::kNoDevice, std::string("no usable CUDA device: ") + cudaGetErrorName(err) + " (" +
+                                       cudaGetErrorString(err) + "); use RESNETRS_BACKEND_CPU on this machine");
+  }
+  if (count == 0) throw_error(Status::kNoDevice, "no CUDA device found; use RESNETRS_BACKEND_CPU on this machine");
+  if (device >= count) {
+    throw_error(Status::kInvalidArgument, "options->device is " + std::to_string(device) + ", but this machine has " +
+                                              std::to_string(count) + " CUDA device(s) (ordinals 0.." +
+                                              std::to_string(count - 1) + ")");
+  }
+}
+
 void require_device_pointer(const void* ptr, int device, const char* name) {
   cudaPointerAttributes a{};
   const cudaError_t err = cudaPointerGetAttributes(&a, ptr);

@@ -52,6 +52,11 @@ class RunOrder {
   cudaEvent_t m_last_run = nullptr;
 };
 
+// Checked before any weights are read, so a missing GPU fails in milliseconds: throws
+// Error(kNoDevice) when CUDA finds no device (or no driver), Error(kInvalidArgument) when
+// `device` is not one of the ordinals that exist.
+void require_cuda_device(int device);
+
 // Throws Error(kInvalidArgument) unless `ptr` is device (or managed) memory usable on `device`.
 // `name` names the argument in the message.
 void require_device_pointer(const void* ptr, int device, const char* name);

@@ -52,9 +52,15 @@ bool time_choice(LegacyConv& conv, bool relu, const ConvChoice& c, const TuneBuf
   RESNETRS_CUDA_CHECK(cudaEventRecord(stop.get(), stream));
   const float warm = elapsed(start.get(), stop.get());
   if (st != CUDNN_STATUS_SUCCESS) {
+    // Any refusal drops the candidate. Anything else (internal or execution failure) drops it
+    // too as long as the CUDA context is still healthy; a sticky CUDA error ends the build.
     if (!is_refusal(st)) {
-      throw_error(Status::kCudnnError, "cuDNN error " + cudnn_status_text(st) + " while timing " + c.to_string() + " on " +
-                                           conv.geometry().describe());
+      const cudaError_t health = cudaStreamSynchronize(stream);
+      if (health != cudaSuccess) {
+        throw_error(Status::kCudnnError, "cuDNN error " + cudnn_status_text(st) + " while timing " + c.to_string() + " on " +
+                                             conv.geometry().describe() + ", leaving the device in error " +
+                                             cudaGetErrorName(health));
+      }
     }
     if (note) *note = cudnn_status_text(st);
     return false;
@@ -114,7 +120,7 @@ void run_conv_choice(LegacyConv& conv, bool relu, const ConvChoice& c, const flo
 }
 
 TuneOutcome tune_conv(LegacyConv& conv, bool relu, const TuneBuffers& b, kernels::TensorLayout layout,
-                      cudaStream_t stream) {
+                      cudaStream_t stream, ConvPolicy policy) {
   RESNETRS_CHECK_ARG(b.x && b.w && b.bias && b.y, "tune_conv: null buffer");
   const std::vector<ConvAlgoPerf> found = conv.find(b.x, b.w, b.y, b.workspace, b.workspace_bytes);
 
@@ -156,11 +162,14 @@ TuneOutcome tune_conv(LegacyConv& conv, bool relu, const TuneBuffers& b, kernels
   auto by_algo = [](const ConvChoice& a, const ConvChoice& c) { return a.algo != c.algo ? a.algo < c.algo : int(a.math) < int(c.math); };
   std::stable_sort(fused.begin(), fused.end(), by_algo);
   std::stable_sort(plain.begin(), plain.end(), by_algo);
+  if (policy == ConvPolicy::kPlainOnly) fused.clear();
 
   TuneOutcome out;
   float best = std::numeric_limits<float>::max();
   bool have_best = false;
   for (const std::vector<ConvChoice>* list : {&fused, &plain}) {
+    // kFusedOnly: plain candidates only when no fused one ran at all.
+    if (list == &plain && policy == ConvPolicy::kFusedOnly && have_best) break;
     for (const ConvChoice& c : *list) {
       CandidateResult r;
       r.choice = c;

@@ -44,10 +44,14 @@ struct TuneOutcome {
   std::string summary() const;  // one line per candidate, for debug prints
 };
 
+// Which candidates compete: all (the engine's default), or only one mode (tests use these to
+// exercise both bias placements of every layer through the whole network).
+enum class ConvPolicy { kTimed, kFusedOnly, kPlainOnly };
+
 // The cuDNN handle behind `conv` must already be bound to `stream`. Throws Error when no
 // candidate works (should not happen: IMPLICIT_GEMM needs no workspace) or on a CUDA fault.
 TuneOutcome tune_conv(LegacyConv& conv, bool relu, const TuneBuffers& buffers, kernels::TensorLayout layout,
-                      cudaStream_t stream);
+                      cudaStream_t stream, ConvPolicy policy = ConvPolicy::kTimed);
 
 // Times one choice the same way (used by tests and by the cache check). Returns false when cuDNN
 // refuses it (note says why).

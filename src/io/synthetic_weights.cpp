@@ -11,9 +11,13 @@
 // with these scales RS-420's logits still vary with the image (checked by a unit test).
 // Each tensor is drawn from its own stream seeded by (seed, path), so values do not depend on
 // the order tensors are generated in.
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "io/weights_file.h"
 #include "io/weights_schema.h"
@@ -40,17 +44,49 @@ class Rng {
   explicit Rng(uint64_t seed) : m_state(seed) {}
   double uniform() { return (splitmix64(m_state) >> 11) * (1.0 / 9007199254740992.0); }  // [0, 1)
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+  // Box-Muller; each draw yields two normals, the second is kept for the next call.
   double normal() {
+    if (m_has_spare) {
+      m_has_spare = false;
+      return m_spare;
+    }
     const double u1 = 1.0 - uniform(), u2 = uniform();  // u1 in (0, 1]
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+    const double radius = std::sqrt(-2.0 * std::log(u1)), angle = 6.283185307179586 * u2;
+    m_spare = radius * std::sin(angle);
+    m_has_spare = true;
+    return radius * std::cos(angle);
   }
 
  private:
   uint64_t m_state;
+  double m_spare = 0.0;
+  bool m_has_spare = false;
 };
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+void fill_tensor(const TensorSlot& s, uint64_t seed) {
+  Rng rng(seed ^ fnv1a(s.path));
+  std::vector<float>& v = *s.data;
+  v.resize(static_cast<size_t>(s.count()));
+  const bool last_bn = ends_with(s.path, "/conv3/bn/gamma");
+  for (float& x : v) {
+    double value = 0.0;
+    switch (s.role) {
+      case TensorRole::kConvKernel:
+      case TensorRole::kSeKernel: value = rng.normal() * std::sqrt(2.0 / double(s.fan_in)); break;
+      case TensorRole::kBnGamma: value = last_bn ? rng.uniform(0.1, 0.3) : rng.uniform(0.6, 1.0); break;
+      case TensorRole::kBnBeta: value = 0.02 * rng.normal(); break;
+      case TensorRole::kBnMean: value = 0.02 * rng.normal(); break;
+      case TensorRole::kBnVariance: value = rng.uniform(0.5, 1.5); break;
+      case TensorRole::kSeBias: value = 0.1 * rng.normal(); break;
+      case TensorRole::kDenseKernel: value = 0.01 * rng.normal(); break;
+      case TensorRole::kDenseBias: value = 0.01 * rng.normal(); break;
+    }
+    x = static_cast<float>(value);
+  }
 }
 
 }  // namespace
@@ -65,27 +101,17 @@ RawWeights synthetic_weights(int depth, uint64_t seed, int num_classes) {
   w.attrs.source = "synthetic:seed=" + std::to_string(seed);
   w.attrs.converter_version = "resnetrs-synthetic 1";
 
-  for (const TensorSlot& s : weight_slots(w)) {
-    Rng rng(seed ^ fnv1a(s.path));
-    std::vector<float>& v = *s.data;
-    v.resize(static_cast<size_t>(s.count()));
-    const bool last_bn = ends_with(s.path, "/conv3/bn/gamma");
-    for (float& x : v) {
-      double value = 0.0;
-      switch (s.role) {
-        case TensorRole::kConvKernel:
-        case TensorRole::kSeKernel: value = rng.normal() * std::sqrt(2.0 / double(s.fan_in)); break;
-        case TensorRole::kBnGamma: value = last_bn ? rng.uniform(0.1, 0.3) : rng.uniform(0.6, 1.0); break;
-        case TensorRole::kBnBeta: value = 0.02 * rng.normal(); break;
-        case TensorRole::kBnMean: value = 0.02 * rng.normal(); break;
-        case TensorRole::kBnVariance: value = rng.uniform(0.5, 1.5); break;
-        case TensorRole::kSeBias: value = 0.1 * rng.normal(); break;
-        case TensorRole::kDenseKernel: value = 0.01 * rng.normal(); break;
-        case TensorRole::kDenseBias: value = 0.01 * rng.normal(); break;
-      }
-      x = static_cast<float>(value);
-    }
-  }
+  // Tensors are independent streams, so they can be filled in parallel (RS-420 holds 192M values).
+  const std::vector<TensorSlot> slots = weight_slots(w);
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < slots.size(); i = next++) fill_tensor(slots[i], seed);
+  };
+  const unsigned threads = std::max(1u, std::min(16u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
   return w;
 }
 

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <vector>
 
+#include <cuda_runtime_api.h>
+
 #include "api_test_util.h"
 
 using namespace resnetrs::apitest;
@@ -199,4 +201,22 @@ TEST_CASE("topk argument checks", "[api][args][leak]") {
   CHECK_FAILS_WITH(resnetrs_topk(bad, 1, 3, 1, idx, probs), RESNETRS_STATUS_INVALID_ARGUMENT, "logit [0, 1] is not finite");
   const float inf[2] = {0.0f, std::numeric_limits<float>::infinity()};
   CHECK_FAILS_WITH(resnetrs_topk(inf, 1, 2, 1, idx, nullptr), RESNETRS_STATUS_INVALID_ARGUMENT, "not finite");
+}
+
+TEST_CASE("the CUDA backend is refused at once when the device does not exist", "[api][args][leak]") {
+  // Checked before any weights are generated or read: a missing GPU costs no seconds of loading.
+  resnetrs_options_t o = cpu_options();
+  o.backend = RESNETRS_BACKEND_CUDA;
+  resnetrs_engine_t* e = nullptr;
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
+    cudaGetLastError();
+    CHECK_FAILS_WITH(resnetrs_engine_create_synthetic(50, 1, &o, &e), RESNETRS_STATUS_NO_DEVICE, "RESNETRS_BACKEND_CPU");
+    CHECK_FAILS_WITH(resnetrs_engine_create_from_file("/nonexistent.h5", &o, &e), RESNETRS_STATUS_NO_DEVICE, "CUDA device");
+  } else {
+    o.device = count;  // one past the last ordinal
+    CHECK_FAILS_WITH(resnetrs_engine_create_synthetic(50, 1, &o, &e), RESNETRS_STATUS_INVALID_ARGUMENT,
+                     "options->device is " + std::to_string(count));
+  }
+  CHECK(e == nullptr);
 }

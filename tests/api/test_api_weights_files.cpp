@@ -97,8 +97,8 @@ TEST_CASE("altered weights files are WEIGHTS_INVALID naming the dataset", "[api]
       replace_dataset(f, "/stage1/block0/conv1/kernel", {32, 64, 1, 1}, H5T_IEEE_F32LE);
     });
     CHECK_FAILS_WITH(create_from(p, &e), RESNETRS_STATUS_WEIGHTS_INVALID, "/stage1/block0/conv1/kernel");
-    CHECK_THAT(std::string(resnetrs_last_error()), Catch::Matchers::Contains("expected shape [64, 64, 1, 1]") &&
-                                                       Catch::Matchers::Contains("found [32, 64, 1, 1]"));
+    CHECK_THAT(std::string(resnetrs_last_error()), Catch::Matchers::Contains("expected shape [64,64,1,1]") &&
+                                                       Catch::Matchers::Contains("found [32,64,1,1]"));
     CHECK(e == nullptr);
   }
   SECTION("wrong dtype") {

@@ -104,30 +104,38 @@ def random_weights(depth: int, seed: int, num_classes: int = 1000) -> Dict[str, 
     """Random weights in OUR layout ({HDF5 dataset path: float32 array}), with randomised BN stats.
 
     Scales keep activations O(1) through 139 blocks: He-normal convs, BN gamma in [0.5, 1.5]
-    (bn3 in [0.05, 0.25]), beta/mean ~ N(0, 0.1), variance in [0.5, 2].
+    (bn3 in [0.05, 0.25]), beta/mean ~ N(0, 0.1), variance in [0.5, 2]. To stay fast for RS-420
+    (192M values), each tensor is a random window of one pool of N(0,1) values, at a random offset
+    (so no two tensors share their values in the same places), times its scale.
     """
     rng = np.random.default_rng(seed)
+    pool = rng.standard_normal(1 << 23, dtype=np.float32)
+
+    def normal(shape, std):
+        n = int(np.prod(shape))
+        off = int(rng.integers(0, pool.size - n))
+        return (pool[off:off + n] * np.float32(std)).reshape(shape)
+
     w: Dict[str, np.ndarray] = {}
     for L in tf_layer_list(depth, num_classes):
         g = L["group"]
         if L["kind"] in ("conv", "se"):
             kh, kw, ci, co = L["hwio"]
-            std = np.sqrt(2.0 / (kh * kw * ci))
-            w[g + "/kernel"] = (rng.standard_normal((co, ci, kh, kw), dtype=np.float32) * std).astype(np.float32)
+            w[g + "/kernel"] = normal((co, ci, kh, kw), np.sqrt(2.0 / (kh * kw * ci)))
             if L["kind"] == "se":
-                w[g + "/bias"] = (rng.standard_normal(co, dtype=np.float32) * 0.1).astype(np.float32)
+                w[g + "/bias"] = normal((co,), 0.1)
         elif L["kind"] == "bn":
             c = L["c"]
             # bn3 scales the residual branch: keep it small so 139 blocks stay stable (not chaotic).
             lo, hi = (0.05, 0.25) if g.endswith("conv3/bn") else (0.5, 1.5)
             w[g + "/gamma"] = rng.uniform(lo, hi, c).astype(np.float32)
-            w[g + "/beta"] = (rng.standard_normal(c, dtype=np.float32) * 0.1).astype(np.float32)
-            w[g + "/moving_mean"] = (rng.standard_normal(c, dtype=np.float32) * 0.1).astype(np.float32)
+            w[g + "/beta"] = normal((c,), 0.1)
+            w[g + "/moving_mean"] = normal((c,), 0.1)
             w[g + "/moving_variance"] = rng.uniform(0.5, 2.0, c).astype(np.float32)
         else:
             i, o = L["io"]
-            w[g + "/kernel"] = (rng.standard_normal((o, i), dtype=np.float32) / np.sqrt(i)).astype(np.float32)
-            w[g + "/bias"] = (rng.standard_normal(o, dtype=np.float32) * 0.1).astype(np.float32)
+            w[g + "/kernel"] = normal((o, i), 1.0 / np.sqrt(i))
+            w[g + "/bias"] = normal((o,), 0.1)
     return w
 
 
@@ -198,20 +206,25 @@ def save_v2(prefix: str, tensors: Dict[str, np.ndarray]) -> None:
                       tensors=[tensors[n] for n in names])
 
 
-def write_training_checkpoint(prefix: str, depth: int, ours: Dict[str, np.ndarray], raw_offset: float = 1.0,
-                              momentum: bool = True, ema: bool = True, global_step: int = 109475) -> None:
-    """A checkpoint shaped like a ResNet-RS training run: raw variables, <var>/ExponentialMovingAverage
-    for every variable (BN statistics included) holding `ours`, <var>/Momentum for the trainable ones,
-    and global_step. Raw values differ from the EMA ones (EMA + raw_offset) so a converter that
-    picks the raw value is caught."""
+def write_training_checkpoint(prefix: str, depth: int, ours: Dict[str, np.ndarray], raw: bool = True,
+                              momentum: bool = True, ema: bool = True, global_step: int = 109475,
+                              drop=(), override=None) -> None:
+    """A checkpoint shaped like a ResNet-RS training run, written by TensorFlow's SaveV2 kernel:
+    <var>/ExponentialMovingAverage for every variable (BN statistics included) holding `ours`, the
+    raw variables (EMA + 1, so a converter that picks them is caught), <var>/Momentum for the
+    trainable ones (-7), and global_step. drop: keys to leave out; override: {key: array}."""
     named = tf1_named(depth, ours)
     t: Dict[str, np.ndarray] = {"global_step": np.array(global_step, np.int64)}
     for n, a in named.items():
         if ema:
             t[n + "/ExponentialMovingAverage"] = a
-        t[n] = a + np.float32(raw_offset) if raw_offset else a
+        if raw:
+            t[n] = a + np.float32(1.0)
         if momentum and is_trainable(n):
             t[n + "/Momentum"] = np.full_like(a, -7.0)
+    for k in drop:
+        del t[k]
+    t.update(override or {})
     save_v2(prefix, t)
 
 
@@ -334,7 +347,7 @@ def numpy_forward(W: Dict[str, np.ndarray], attrs: dict, x_nchw_255: np.ndarray,
     batch statistics, perturbed (used once to make random test weights; see calibrate_bn).
     """
     orig = W
-    W = {k: v.astype(np.float64) for k, v in W.items()}
+    W = {k: v.astype(np.float64, copy=False) for k, v in W.items()}
     if calibrate is not None:
         class _W(dict):
             def __setitem__(self, k, v):

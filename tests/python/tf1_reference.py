@@ -9,7 +9,6 @@ Needs TF_USE_LEGACY_KERAS=1 before TensorFlow is imported (conftest.py sets it):
 is not available with Keras 3.
 """
 
-import numpy as np
 
 BLOCKS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3), 200: (3, 24, 36, 3),
           270: (4, 29, 53, 4), 350: (4, 36, 72, 4), 420: (4, 44, 87, 4)}

@@ -1,0 +1,96 @@
+#include "environment.h"
+
+#include <cuda_runtime_api.h>
+
+#include <fstream>
+#include <thread>
+
+#include "api_check.h"
+
+namespace bench {
+
+std::string cuda_version_string(int v) { return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10); }
+
+std::string triple_version_string(int v) {
+  return std::to_string(v / 10000) + "." + std::to_string((v % 10000) / 100) + "." + std::to_string(v % 100);
+}
+
+bool cuda_device_available(std::string* why) {
+  int count = 0;
+  const cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) {
+    cudaGetLastError();
+    if (why) *why = std::string("cudaGetDeviceCount: ") + cudaGetErrorString(err);
+    return false;
+  }
+  if (count == 0) {
+    if (why) *why = "cudaGetDeviceCount found 0 devices";
+    return false;
+  }
+  return true;
+}
+
+namespace {
+
+// CMake joins empty and set flag variables with spaces: " -O3 -DNDEBUG".
+std::string trimmed(const std::string& s) {
+  const size_t b = s.find_first_not_of(' ');
+  if (b == std::string::npos) return {};
+  return s.substr(b, s.find_last_not_of(' ') - b + 1);
+}
+
+std::string host_cpu_name() {
+  std::ifstream f("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      const size_t colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
+    }
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+Environment collect_environment(bool cuda, int device) {
+  Environment env;
+  env.backend = cuda ? "cuda" : "cpu";
+  env.host_cpu = host_cpu_name();
+  env.host_cores = int(std::thread::hardware_concurrency());
+
+  resnetrs_build_info_t b{};
+  b.struct_size = sizeof(b);
+  check_api(resnetrs_get_build_info(&b));
+  env.library_version = b.version;
+  env.git_commit = b.git_commit;
+  env.build_type = b.build_type;
+  env.cuda_architectures = b.cuda_architectures;
+  env.cxx_flags = trimmed(b.cxx_flags);
+  env.cuda_flags = trimmed(b.cuda_flags);
+  env.compiler = b.compiler;
+  env.api_version = b.api_version;
+  env.cudnn_version_compiled = triple_version_string(b.cudnn_version_compiled);
+
+  if (!cuda) {
+    env.device_name = env.host_cpu;
+    return env;
+  }
+  cudaDeviceProp prop{};
+  if (cudaGetDeviceProperties(&prop, device) == cudaSuccess) {
+    env.device_name = prop.name;
+    env.compute_capability = std::to_string(prop.major) + "." + std::to_string(prop.minor);
+    env.sm_count = prop.multiProcessorCount;
+    env.device_memory_bytes = int64_t(prop.totalGlobalMem);
+  } else {
+    cudaGetLastError();
+    env.device_name = "unknown CUDA device " + std::to_string(device);
+  }
+  if (b.cuda_driver_version > 0) env.driver_version = cuda_version_string(b.cuda_driver_version);
+  env.cuda_runtime_version = cuda_version_string(b.cuda_runtime_version);
+  if (b.cudnn_version_runtime > 0) env.cudnn_version = triple_version_string(b.cudnn_version_runtime);
+  if (b.cublas_version_runtime > 0) env.cublas_version = triple_version_string(b.cublas_version_runtime);
+  return env;
+}
+
+}  // namespace bench

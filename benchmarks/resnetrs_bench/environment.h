@@ -1,0 +1,38 @@
+// The environment a result was measured in: the device (CUDA runtime queries), the library build
+// (resnetrs_get_build_info) and the host. Written into the JSON and the table's header.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace bench {
+
+struct Environment {
+  std::string backend;  // "cuda" or "cpu"
+  std::string device_name;
+  std::optional<std::string> compute_capability;  // "9.0"
+  std::optional<int> sm_count;
+  std::optional<int64_t> device_memory_bytes;
+  std::optional<std::string> driver_version;        // CUDA version the driver supports, "13.0"
+  std::optional<std::string> cuda_runtime_version;  // the runtime libresnetrs runs on
+  std::optional<std::string> cudnn_version;         // loaded at run time
+  std::optional<std::string> cublas_version;
+  std::string host_cpu;
+  int host_cores = 0;
+  // The library build.
+  std::string library_version, git_commit, build_type, cuda_architectures, cxx_flags, cuda_flags, compiler;
+  std::string cudnn_version_compiled;
+  int api_version = 0;
+};
+
+// True when a CUDA device can be used; otherwise `why` says why not.
+bool cuda_device_available(std::string* why);
+
+Environment collect_environment(bool cuda, int device);
+
+// 13000 -> "13.0"; 91900 (cuDNN 9 and cuBLAS encoding) -> "9.19.0".
+std::string cuda_version_string(int v);
+std::string triple_version_string(int v);
+
+}  // namespace bench

@@ -1,0 +1,29 @@
+// The --json document: schema "resnetrs-bench-results" version 1 (docs/benchmarks.md), shared
+// with benchmarks/peers/torch_peer.py and read by benchmarks/peers/join_results.py.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "environment.h"
+#include "measurement.h"
+
+namespace bench {
+
+constexpr int kSchemaVersion = 1;
+
+struct RunRecord {
+  std::vector<std::string> argv;
+  Environment environment;
+  Protocol protocol;
+  bool cuda = true;
+  bool reduced_cpu_table = false;
+  std::vector<ConfigResult> results;
+};
+
+std::string results_to_json(const RunRecord& record);
+
+// Writes the document; throws std::runtime_error naming the file when it cannot be written.
+void write_results_json(const std::string& path, const RunRecord& record);
+
+}  // namespace bench

@@ -1,0 +1,290 @@
+"""resnetrs-bench's command line and JSON, and the peer scripts (benchmarks/peers), on a machine
+without a GPU: usage errors (exit 2), the reduced CPU table and its JSON against the shared schema,
+a single CPU config, the join of recorded results into text, markdown and a PNG chart, and the
+PyTorch peer's document built from fake measurements (torch is not installed here).
+"""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PEERS = os.path.join(REPO, "benchmarks", "peers")
+FIXTURES = os.path.join(REPO, "tests", "data", "bench")
+OURS_FIXTURE = os.path.join(FIXTURES, "ours_h200_fixture.json")
+TORCH_FIXTURE = os.path.join(FIXTURES, "torch_peer_h200_fixture.json")
+sys.path.insert(0, PEERS)
+
+import bench_schema as S  # noqa: E402
+import torch_peer  # noqa: E402  (imports torch only inside main)
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def bench_exe():
+    p = os.environ.get("RESNETRS_BENCH") or os.path.join(REPO, "build", "resnetrs-bench")
+    p = p if os.path.isabs(p) else os.path.join(REPO, p)
+    if not os.path.isfile(p):
+        pytest.fail(f"resnetrs-bench not found at {p}: build first (bash scripts/build) or set RESNETRS_BENCH")
+    return p
+
+
+def run_bench(*args, timeout=300):
+    # No GPU for these tests even where there is one: they check the CPU path and must be quick.
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
+    return subprocess.run([bench_exe(), *args], capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def run_py(script, *args, timeout=120):
+    return subprocess.run([sys.executable, os.path.join(PEERS, script), *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+# ---- usage -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--bogus"], "unknown flag --bogus"),
+    (["--res"], "--res needs a value"),
+    (["--res", "abc", "--model", "rs50"], "expects an integer"),
+    (["--res", "16", "--model", "rs50"], "--res must be in 32..4096"),
+    (["--model", "rs51"], "--model expects one of"),
+    (["--batch", "0"], "--batch must be in 1..65536"),
+    (["--iterations", "0"], "--iterations must be in"),
+    (["--duration-s", "-1"], "--duration-s must be in"),
+    (["--precision", "fp64"], "--precision expects fp32|tf32|fp16|bf16"),
+    (["--backend", "tpu"], "--backend expects cuda|cpu"),
+    (["--cuda-graph", "maybe"], "--cuda-graph expects on|off"),
+    (["--table", "--res", "160"], "cannot be combined with --table"),
+    (["--res", "160"], "--res needs --model"),
+    (["--weights", "x.h5"], "--weights in table mode needs --model"),
+    (["--model", "rs50", "--model", "rs101"], "given twice"),
+    (["--table=yes"], "--table takes no value"),
+    (["stray"], "unexpected argument 'stray'"),
+    (["--json"], "--json needs a value"),
+    (["--backend", "cpu", "--precision", "tf32"], "the CPU backend has fp32 only"),
+    (["infer", "--weights", "w.h5", "--input", "x.npy"], "infer needs --output"),
+    (["infer", "--weights", "w.h5", "--input", "x.npy", "--output", "y.npy", "--layout", "chw"], "--layout expects"),
+])
+def test_usage_errors_exit_2_with_usage(args, fragment):
+    r = run_bench(*args)
+    assert r.returncode == 2, (args, r.returncode, r.stderr)
+    assert fragment in r.stderr, r.stderr
+    assert "usage:" in r.stderr
+
+
+def test_help_lists_every_flag():
+    r = run_bench("--help")
+    assert r.returncode == 0
+    for flag in ("--model", "--res", "--batch", "--weights", "--precision", "--backend", "--warmup-ms", "--iterations",
+                 "--duration-s", "--cuda-graph", "--table", "--json", "--tuning-cache", "infer"):
+        assert flag in r.stdout, flag
+
+
+def test_infer_reports_missing_files_with_status():
+    r = run_bench("infer", "--weights", "/nonexistent/w.h5", "--input", "/nonexistent/x.npy", "--output", "/tmp/y.npy")
+    assert r.returncode == 1
+    assert "error (IO_ERROR)" in r.stderr and "/nonexistent/x.npy" in r.stderr
+
+
+# ---- the reduced CPU table and its JSON ----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cpu_table(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("bench") / "cpu.json")
+    r = run_bench("--model", "rs50", "--table", "--iterations", "2", "--warmup-ms", "0", "--json", path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    with open(path, encoding="utf-8") as f:
+        return r, json.load(f)
+
+
+def test_cpu_table_is_announced_and_labelled(cpu_table):
+    r, _ = cpu_table
+    lines = r.stdout.splitlines()
+    assert lines[0] == "no CUDA device: running a reduced table on the CPU backend"
+    assert "REDUCED TABLE ON THE CPU BACKEND" in r.stdout
+    assert "V100 train-step s (release, not comparable)" in r.stdout
+    row = next(line for line in lines if line.startswith("RS-50 "))
+    cols = row.split()
+    assert cols[1] == "64" and cols[2] == "35.69" and cols[4] == "2", row
+    assert float(cols[5]) > 0 and float(cols[6]) > 0
+    assert "[1/1] RS-50 @64 batch 2" in r.stderr  # the progress line
+
+
+def test_cpu_table_json_follows_the_schema(cpu_table):
+    _, doc = cpu_table
+    S.validate(doc, "resnetrs-bench --json")
+    assert doc["producer"]["name"] == "resnetrs-bench"
+    env, proto = doc["environment"], doc["protocol"]
+    assert env["backend"] == "cpu" and env["compute_capability"] is None
+    assert isinstance(env["software"]["git_commit"], str) and env["software"]["build_type"]
+    assert isinstance(env["software"]["cuda_architectures"], str)
+    assert proto["clock"] == "steady_clock" and proto["reduced_cpu_table"] is True
+    assert proto["min_iterations"] == 2 and proto["warmup_ms"] == 0.0
+    assert proto["data_transfers"] == "excluded"
+    (res,) = doc["results"]
+    assert (res["model"], res["depth"], res["resolution"], res["batch"]) == ("rs50", 50, 64, 2)
+    assert res["status"] == "ok" and res["error"] is None
+    assert res["iterations"] >= 2 and len(res["samples_ms"]) == res["iterations"]
+    assert res["params_m"] == pytest.approx(35.691912)
+    assert res["gflops_per_image"] == pytest.approx(2 * 2.28 * (64 / 160) ** 2, rel=0.05)
+    assert res["release_v100_train_step_s"] is None  # 64 is not a release resolution
+    assert res["memory"]["method"] == "none" and res["memory"]["peak_bytes"] is None
+    assert res["outputs_finite"] is True
+    assert res["images_per_s"] == pytest.approx(res["batch"] * res["iterations"] / res["timed_s"], rel=1e-6)
+    # The C++ statistics equal the Python ones on the same samples (written with 6 digits).
+    want = S.summarize(res["samples_ms"])
+    for k in S.STAT_KEYS:
+        assert res["latency_ms"][k] == pytest.approx(want[k], rel=1e-4), k
+
+
+def test_single_cpu_config():
+    r = run_bench("--backend", "cpu", "--model", "rs50", "--res", "32", "--batch", "1", "--iterations", "3",
+                  "--warmup-ms", "0", "--duration-s", "0")
+    assert r.returncode == 0, r.stderr
+    assert "REDUCED" not in r.stdout and "no CUDA device" not in r.stdout
+    row = next(line for line in r.stdout.splitlines() if line.startswith("RS-50 "))
+    assert row.split()[1:2] == ["32"]
+    assert "at least 3 runs" in r.stdout
+
+
+def test_a_failing_config_is_reported_and_exits_1():
+    r = run_bench("--backend", "cpu", "--model", "rs50", "--res", "32", "--batch", "1", "--iterations", "1",
+                  "--weights", "/nonexistent/rs50.h5")
+    assert r.returncode == 1
+    assert "error: IO_ERROR" in r.stdout and "/nonexistent/rs50.h5" in r.stdout
+
+
+# ---- the join script ------------------------------------------------------------------------------
+
+def test_fixtures_follow_the_schema():
+    for path in (OURS_FIXTURE, TORCH_FIXTURE):
+        doc = S.load(path)
+        assert doc["results"]
+    assert S.load(OURS_FIXTURE)["producer"]["name"] == "resnetrs-bench"
+    assert S.load(TORCH_FIXTURE)["producer"]["name"] == "torch_peer"
+
+
+def test_join_writes_text_markdown_json_and_chart(tmp_path):
+    png, md, js = tmp_path / "chart.png", tmp_path / "joined.md", tmp_path / "joined.json"
+    r = run_py("join_results.py", OURS_FIXTURE, TORCH_FIXTURE, "--png", str(png), "--markdown", str(md),
+               "--json", str(js))
+    assert r.returncode == 0, r.stderr
+    assert "ours fp32 graph / torch eager fp32 nchw" in r.stdout  # ratio of the same precision only
+    assert "tf32 nhwc" in r.stdout and "ours fp32 graph / torch eager tf32" not in r.stdout
+    data = png.read_bytes()
+    assert data.startswith(PNG_MAGIC) and len(data) > 5000
+    table = [line for line in md.read_text().splitlines() if line.startswith("|")]
+    assert len(table) == 2 + 4  # header, rule, four configs
+    joined = json.loads(js.read_text())
+    rows = {(x["depth"], x["resolution"]): x for x in joined["rows"]}
+    ratio = rows[(50, 160)]["ratios"]["ours fp32 graph / torch eager fp32 nchw"]
+    assert ratio["ratio"] == pytest.approx(19.81 / 27.01, rel=0.01) and not ratio["batches_differ"]
+    # RS-420: ours ran batch 64, PyTorch 128: compared per image and marked.
+    r420 = rows[(420, 320)]["ratios"]["ours fp32 graph / torch eager fp32 nchw"]
+    assert r420["batches_differ"] and r420["ratio"] == pytest.approx((205.1 / 64) / (545.47 / 128), rel=0.01)
+    assert rows[(350, 320)]["cells"]["ours fp32 graph"] == {"error": S.load(OURS_FIXTURE)["results"][2]["error"]}
+    assert "| RS-420 @320 | 205.10 (b64) |" in md.read_text()
+
+
+def test_join_with_real_cpu_results(cpu_table, tmp_path):
+    _, doc = cpu_table
+    ours = tmp_path / "cpu.json"
+    ours.write_text(json.dumps(doc))
+    r = run_py("join_results.py", str(ours), TORCH_FIXTURE, "--png", str(tmp_path / "c.png"))
+    assert r.returncode == 0, r.stderr
+    assert "ours (CPU) fp32" in r.stdout and "RS-50 @64" in r.stdout
+    assert (tmp_path / "c.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_join_refuses_bad_inputs(tmp_path):
+    bad = tmp_path / "bad.json"
+    doc = json.loads(open(OURS_FIXTURE).read())
+    del doc["results"][0]["latency_ms"]
+    doc["results"][1]["precision"] = "fp64"
+    bad.write_text(json.dumps(doc))
+    r = run_py("join_results.py", str(bad), TORCH_FIXTURE)
+    assert r.returncode == 1
+    assert "does not follow" in r.stderr and "latency_ms" in r.stderr and "fp64" in r.stderr
+    notjson = tmp_path / "x.json"
+    notjson.write_text("{not json")
+    r = run_py("join_results.py", str(notjson))
+    assert r.returncode == 1 and "not JSON" in r.stderr
+    r = run_py("join_results.py", str(tmp_path / "missing.json"))
+    assert r.returncode == 1 and "no such file" in r.stderr
+    r = run_py("join_results.py")
+    assert r.returncode == 2
+
+
+# ---- the PyTorch peer, without PyTorch ------------------------------------------------------------
+
+def test_peer_flags():
+    assert run_py("torch_peer.py", "--mode", "fp64").returncode == 2
+    assert run_py("torch_peer.py", "--table", "--res", "160").returncode == 2
+    assert run_py("torch_peer.py", "--res", "160").returncode == 2
+    r = run_py("torch_peer.py", "--help")
+    assert r.returncode == 0 and "--compile" in r.stdout
+    a = torch_peer.parse_args(["--model", "rs152"])
+    assert torch_peer.config_list(a) == [(152, 192)]
+    assert torch_peer.config_list(torch_peer.parse_args(["--model", "rs152", "--table"])) == [(152, 192), (152, 224), (152, 256)]
+    assert len(torch_peer.config_list(torch_peer.parse_args([]))) == 11
+
+
+def test_peer_without_torch_says_so():
+    try:
+        import torch  # noqa: F401
+        pytest.skip("PyTorch is installed here; this checks the message when it is not")
+    except ImportError:
+        pass
+    r = run_py("torch_peer.py", "--model", "rs50")
+    assert r.returncode == 1 and "needs PyTorch and timm" in r.stderr
+
+
+def test_peer_document_follows_the_schema():
+    runs = {"warmup_iterations": 5, "warmup_s": 0.2, "timed_s": 1.1,
+            "samples": [(27.0 + 0.1 * i, 27.3 + 0.1 * i, 0.9) for i in range(12)]}
+    ok = torch_peer.make_result(50, 160, 128, 64, "tf32", True, 35_691_912, 6.5, runs,
+                                {"peak_bytes": 3 << 30, "after_build_bytes": 200 << 20, "after_runs_bytes": 300 << 20}, True)
+    err = torch_peer.error_result(420, 320, 128, 1, "fp32", False, "OUT_OF_MEMORY: batch 1 does not fit")
+    env = {"backend": "cuda", "device_name": "NVIDIA H200", "compute_capability": "9.0", "sm_count": 132,
+           "device_memory_bytes": 150 << 30, "driver_version": "13.0", "cuda_runtime_version": "13.0",
+           "cudnn_version": torch_peer.version_triple(91900), "cublas_version": None, "host_cpu": "x", "host_cores": 16,
+           "software": {"torch": "2.11.0", "timm": "1.0.29"}}
+    proto = {"warmup_ms": 200.0, "min_iterations": 10, "min_duration_s": 1.0, "clock": "cuda_event",
+             "data_transfers": "excluded", "synchronization": "per_iteration", "percentiles": "nearest_rank",
+             "reduced_cpu_table": False}
+    doc = torch_peer.make_document(env, proto, [ok, err], "torch_peer.py --model rs50", "2.11.0")
+    S.validate(json.loads(json.dumps(doc)), "peer document")
+    assert ok["mode"] == "torch-compile" and ok["layout"] == "nhwc" and ok["gflops_per_image"] == pytest.approx(4.56)
+    assert ok["release_v100_train_step_s"] == 0.31 and env["cudnn_version"] == "9.19.0"
+    assert ok["latency_ms"]["p90"] == pytest.approx(27.0 + 0.1 * 10)  # nearest rank: 11th of 12
+
+
+def test_percentiles_are_nearest_rank():
+    s = S.summarize(list(range(1, 101)))
+    assert (s["median"], s["p90"], s["p95"], s["p99"], s["min"], s["max"]) == (50.5, 90, 95, 99, 1, 100)
+    assert S.summarize([3.0])["p99"] == 3.0
+    assert S.summarize([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])["p95"] == 10  # ceil(9.5) = 10th
+
+
+def test_peer_halves_the_batch_on_out_of_memory(monkeypatch):
+    tried = []
+
+    def fake_measure(torch, timm, depth, res, batch, mode, compiled, protocol, device):
+        tried.append(batch)
+        if batch > 32:
+            raise torch_peer.OutOfMemory("CUDA out of memory")
+        runs = {"warmup_iterations": 1, "warmup_s": 0.2, "timed_s": 1.0, "samples": [(10.0, 10.2, 0.5)] * 10}
+        return torch_peer.make_result(depth, res, batch, batch, mode, compiled, 1000, 1.0, runs,
+                                      {"peak_bytes": 1, "after_build_bytes": 1, "after_runs_bytes": 1}, True)
+
+    monkeypatch.setattr(torch_peer, "measure", fake_measure)
+    a = torch_peer.parse_args(["--model", "rs420", "--res", "320"])
+    r = torch_peer.run_config(None, None, 420, 320, a, "fp32", False, {}, 1, 1)
+    assert tried == [128, 64, 32] and r["batch"] == 32 and r["batch_requested"] == 128
+    # An explicit --batch is never halved: the config fails instead.
+    tried.clear()
+    a = torch_peer.parse_args(["--model", "rs420", "--res", "320", "--batch", "64"])
+    r = torch_peer.run_config(None, None, 420, 320, a, "fp32", False, {}, 1, 1)
+    assert tried == [64] and r["status"] == "error" and "OUT_OF_MEMORY" in r["error"]
