@@ -16,6 +16,7 @@ Per depth (one module-scoped case, reused by every test of that depth):
 
 import gc
 import os
+import shutil
 import subprocess
 import time
 
@@ -106,6 +107,7 @@ def case(request, tmp_path_factory):
     yield c
     c.ours = c.W64 = None
     gc.collect()
+    shutil.rmtree(c.tmp, ignore_errors=True)  # up to 1.5 GB per depth
 
 
 def _check_file(path, ours, depth, eps, source_prefix, source_name_ok):
