@@ -220,13 +220,7 @@ RawWeights load_weights(const std::string& path) {
 }
 
 void validate_weights(const RawWeights& weights, const std::string& origin) {
-  RawWeights& w = const_cast<RawWeights&>(weights);  // weight_slots binds pointers; nothing is modified
-  const size_t blocks_before = w.blocks.size();
-  if (blocks_before != size_t(w.config.total_blocks())) {
-    throw_error(Status::kWeightsInvalid, origin + ": expected " + std::to_string(w.config.total_blocks()) + " blocks for depth " +
-                                             std::to_string(w.config.depth) + ", found " + std::to_string(blocks_before));
-  }
-  for (const TensorSlot& s : weight_slots(w)) {
+  for (const ConstTensorSlot& s : weight_slots(weights, origin)) {
     const std::string where = origin + ": dataset '" + s.path + "'";
     if (int64_t(s.data->size()) != s.count()) {
       throw_error(Status::kWeightsInvalid, where + ": expected " + std::to_string(s.count()) + " values (shape " +

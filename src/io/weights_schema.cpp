@@ -1,5 +1,6 @@
 #include "io/weights_schema.h"
 
+#include "common/error.h"
 #include "model/network.h"
 
 namespace resnetrs {
@@ -13,10 +14,13 @@ std::string shape_to_string(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
-std::vector<TensorSlot> weight_slots(RawWeights& w) {
-  const NetworkDesc net = describe_network(w.config, kMinResolution, kMinResolution);
-  std::vector<TensorSlot> slots;
-  auto add_conv_bn = [&](const std::string& group, const ConvShape& cs, ConvBnParams& p) {
+namespace {
+
+// Builds the list for mutable or const weights; the block list must already have its length.
+template <typename Slot, typename Weights>
+std::vector<Slot> build_slots(Weights& w, const NetworkDesc& net) {
+  std::vector<Slot> slots;
+  auto add_conv_bn = [&](const std::string& group, const ConvShape& cs, auto& p) {
     const int64_t k = cs.kernel;
     slots.push_back({"/" + group + "/kernel", {cs.cout, cs.cin, k, k}, TensorRole::kConvKernel, &p.kernel, cs.cin * k * k});
     const std::vector<int64_t> c = {cs.cout};
@@ -26,11 +30,9 @@ std::vector<TensorSlot> weight_slots(RawWeights& w) {
     slots.push_back({"/" + group + "/bn/moving_variance", c, TensorRole::kBnVariance, &p.bn.moving_variance, 0});
   };
   for (int i = 0; i < 4; ++i) add_conv_bn(net.stem[i].name, net.stem[i], w.stem[i]);
-  w.blocks.resize(net.blocks.size());
   for (size_t i = 0; i < net.blocks.size(); ++i) {
     const BlockShape& b = net.blocks[i];
-    BlockParams& p = w.blocks[i];
-    p.has_shortcut = b.has_projection;
+    auto& p = w.blocks[i];
     add_conv_bn(b.conv1.name, b.conv1, p.conv1);
     add_conv_bn(b.conv2.name, b.conv2, p.conv2);
     add_conv_bn(b.conv3.name, b.conv3, p.conv3);
@@ -45,6 +47,24 @@ std::vector<TensorSlot> weight_slots(RawWeights& w) {
   slots.push_back({"/head/dense/kernel", {k, kFinalChannels}, TensorRole::kDenseKernel, &w.dense_kernel, kFinalChannels});
   slots.push_back({"/head/dense/bias", {k}, TensorRole::kDenseBias, &w.dense_bias, 0});
   return slots;
+}
+
+}  // namespace
+
+std::vector<TensorSlot> weight_slots(RawWeights& w) {
+  const NetworkDesc net = describe_network(w.config, kMinResolution, kMinResolution);
+  w.blocks.resize(net.blocks.size());
+  for (size_t i = 0; i < net.blocks.size(); ++i) w.blocks[i].has_shortcut = net.blocks[i].has_projection;
+  return build_slots<TensorSlot>(w, net);
+}
+
+std::vector<ConstTensorSlot> weight_slots(const RawWeights& w, const std::string& origin) {
+  const NetworkDesc net = describe_network(w.config, kMinResolution, kMinResolution);
+  if (w.blocks.size() != net.blocks.size()) {
+    throw_error(Status::kWeightsInvalid, origin + ": expected " + std::to_string(net.blocks.size()) + " blocks for depth " +
+                                             std::to_string(w.config.depth) + ", found " + std::to_string(w.blocks.size()));
+  }
+  return build_slots<ConstTensorSlot>(w, net);
 }
 
 }  // namespace resnetrs

@@ -58,8 +58,7 @@ void save_weights(const RawWeights& weights, const std::string& path) {
 
     H5Id lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
     H5Pset_create_intermediate_group(lcpl.get(), 1);
-    RawWeights& w = const_cast<RawWeights&>(weights);  // weight_slots only binds pointers
-    for (const TensorSlot& s : weight_slots(w)) {
+    for (const ConstTensorSlot& s : weight_slots(weights, "weights to write to '" + path + "'")) {
       std::vector<hsize_t> dims(s.shape.begin(), s.shape.end());
       H5Id space(H5Screate_simple(int(dims.size()), dims.data(), nullptr), H5Sclose);
       H5Id ds(H5Dcreate2(root, s.path.c_str(), H5T_IEEE_F32LE, space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
