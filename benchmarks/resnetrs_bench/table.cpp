@@ -51,6 +51,12 @@ void print_table(std::FILE* out, const RunRecord& rec) {
   if (rec.reduced_cpu_table) {
     std::fprintf(out, "REDUCED TABLE ON THE CPU BACKEND: latencies are CPU wall times, not GPU results\n");
   }
+  // The legend goes first so the table rows are the last lines printed.
+  std::fprintf(out,
+               "median ms: %s of one forward pass of the whole batch; images/s: batch x runs / wall time of the timed runs;\n"
+               "mem GiB: %s; build s: wall time of engine creation (weights, folding, build, tuning).\n",
+               rec.cuda ? "GPU time (CUDA events)" : "wall time",
+               rec.cuda ? "peak device memory used above the baseline (cudaMemGetInfo)" : "not measured on the CPU");
   const char* lat = rec.cuda ? "median ms" : "median ms (CPU)";
   std::fprintf(out, "%-8s %5s %9s %7s %6s %16s %10s %10s %8s  %s\n", "model", "res", "params M", "GFLOPs", "batch", lat,
                "images/s", "mem GiB", "build s", "V100 train-step s (release, not comparable)");
@@ -69,11 +75,6 @@ void print_table(std::FILE* out, const RunRecord& rec) {
   }
   const bool halved = std::any_of(rec.results.begin(), rec.results.end(), [](const ConfigResult& r) { return r.batch_halvings > 0; });
   if (halved) std::fprintf(out, "* batch halved from %d until the engine fit in device memory\n", rec.results.front().batch_requested);
-  std::fprintf(out,
-               "median ms: %s of one forward pass of the whole batch; images/s: batch x runs / wall time of the timed runs;\n"
-               "mem GiB: %s; build s: wall time of engine creation (weights, folding, build, tuning).\n",
-               rec.cuda ? "GPU time (CUDA events)" : "wall time",
-               rec.cuda ? "peak device memory used above the baseline (cudaMemGetInfo)" : "not measured on the CPU");
 }
 
 }  // namespace bench
