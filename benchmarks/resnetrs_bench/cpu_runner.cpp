@@ -1,7 +1,6 @@
 // The CPU runner: resnetrs_engine_run_host timed by steady_clock around each call. No device
 // memory is involved, so the memory fields stay empty.
 #include <chrono>
-#include <cmath>
 #include <vector>
 
 #include "api_check.h"
@@ -34,18 +33,8 @@ std::optional<ConfigResult> run_cpu_config(const RunSpec& spec, const Protocol& 
   };
   const TimedRuns runs = run_protocol(protocol, run, iteration);
 
-  bool finite = true;
-  for (float v : logits) finite = finite && std::isfinite(v);
-  r.outputs_finite = finite;
-  for (const IterationTimes& t : runs.iterations) r.samples_ms.push_back(t.latency_ms);
-  r.latency_ms = summarize(r.samples_ms);
-  r.host_ms = r.latency_ms;
-  r.iterations = int(r.samples_ms.size());
-  r.warmup_iterations = runs.warmup_iterations;
-  r.warmup_s = runs.warmup_s;
-  r.timed_s = runs.timed_s;
-  r.images_per_s = double(spec.batch) * r.iterations / runs.timed_s;
-  r.ok = true;
+  fill_timing(runs, logits, r);
+  r.host_ms = r.latency_ms;  // on the CPU the timed call is the whole iteration
   return r;
 }
 

@@ -5,7 +5,6 @@
 #include <cuda_runtime_api.h>
 
 #include <chrono>
-#include <cmath>
 #include <vector>
 
 #include "api_check.h"
@@ -135,26 +134,14 @@ ConfigResult measure(const RunSpec& spec, const Protocol& protocol) {
   // The logits of the last run must be finite (a cheap guard against timing a broken engine).
   std::vector<float> logits(out_floats);
   cuda_check(cudaMemcpy(logits.data(), output->get(), out_floats * sizeof(float), cudaMemcpyDeviceToHost), "cudaMemcpy D2H");
-  bool finite = true;
-  for (float v : logits) finite = finite && std::isfinite(v);
-  r.outputs_finite = finite;
-
-  std::vector<double> lat, host, enq;
+  fill_timing(runs, logits, r);
+  std::vector<double> host, enq;
   for (const IterationTimes& t : runs.iterations) {
-    lat.push_back(t.latency_ms);
     host.push_back(t.host_ms);
     enq.push_back(t.enqueue_ms);
   }
-  r.samples_ms = lat;
-  r.latency_ms = summarize(lat);
   r.host_ms = summarize(host);
   r.enqueue_ms = summarize(enq);
-  r.iterations = int(lat.size());
-  r.warmup_iterations = runs.warmup_iterations;
-  r.warmup_s = runs.warmup_s;
-  r.timed_s = runs.timed_s;
-  r.images_per_s = double(spec.batch) * r.iterations / runs.timed_s;
-  r.ok = true;
   return r;
 }
 

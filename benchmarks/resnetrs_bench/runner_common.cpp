@@ -1,8 +1,10 @@
 // What the GPU and CPU runners share: engine options and creation, info, input pixels.
 #include <chrono>
+#include <cmath>
 
 #include "api_check.h"
 #include "release_configs.h"
+#include "stats.h"
 #include "runners.h"
 
 namespace bench {
@@ -48,6 +50,21 @@ void fill_from_info(const resnetrs_engine_info_t& info, ConfigResult& r) {
   r.engine_build_s = info.build_ms / 1000.0;
   r.tune_s = info.tune_ms / 1000.0;
   r.v100_train_step_s = v100_train_step_s(r.spec.depth, r.spec.resolution);
+}
+
+void fill_timing(const TimedRuns& runs, const std::vector<float>& last_logits, ConfigResult& r) {
+  bool finite = true;
+  for (float v : last_logits) finite = finite && std::isfinite(v);
+  r.outputs_finite = finite;
+  r.samples_ms.clear();
+  for (const IterationTimes& t : runs.iterations) r.samples_ms.push_back(t.latency_ms);
+  r.latency_ms = summarize(r.samples_ms);
+  r.iterations = int(r.samples_ms.size());
+  r.warmup_iterations = runs.warmup_iterations;
+  r.warmup_s = runs.warmup_s;
+  r.timed_s = runs.timed_s;
+  r.images_per_s = double(r.spec.batch) * r.iterations / runs.timed_s;
+  r.ok = true;
 }
 
 void fill_pixels(float* pixels, size_t count) {

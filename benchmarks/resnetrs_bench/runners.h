@@ -5,7 +5,10 @@
 
 #include <optional>
 
+#include <vector>
+
 #include "measurement.h"
+#include "protocol.h"
 
 namespace bench {
 
@@ -20,6 +23,11 @@ resnetrs_engine_t* create_engine_or_null(const RunSpec& spec, double* build_s);
 
 // Fills the fields every runner sets the same way from the engine's info.
 void fill_from_info(const resnetrs_engine_info_t& info, ConfigResult& r);
+
+// Fills the timing fields from the protocol's runs (latency, iterations, warm-up, throughput),
+// records whether the last run's logits are finite and marks the result ok. The runners add
+// what only they measure (host and enqueue times on the GPU).
+void fill_timing(const TimedRuns& runs, const std::vector<float>& last_logits, ConfigResult& r);
 
 // Deterministic input pixels on the 0..255 scale.
 void fill_pixels(float* pixels, size_t count);
