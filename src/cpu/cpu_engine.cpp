@@ -41,14 +41,11 @@ class CpuEngine final : public Engine {
                        "batch " + std::to_string(batch) + " outside 1.." + std::to_string(m_options.max_batch));
     cpu::normalize_input(input, m_options.input_layout == Layout::kNHWC, batch, m_net.height, m_net.width, m_weights.input_mean,
                          m_weights.input_std, m_x.data());
-    // Stem: ping-pong between m_x and m_t1.
-    float* cur = m_x.data();
-    float* other = m_t1.data();
-    for (int i = 0; i < 4; ++i) {
-      conv(m_net.stem[i], m_weights.stem[i], batch, cur, other);
-      std::swap(cur, other);
-    }
-    if (cur != m_x.data()) std::copy_n(cur, size_t(batch) * 64 * m_net.stem[3].h_out * m_net.stem[3].w_out, m_x.data());
+    // Stem: ping-pong X -> T1 -> X -> T1 -> X; an even number of convs ends in m_x, the blocks' input.
+    conv(m_net.stem[0], m_weights.stem[0], batch, m_x.data(), m_t1.data());
+    conv(m_net.stem[1], m_weights.stem[1], batch, m_t1.data(), m_x.data());
+    conv(m_net.stem[2], m_weights.stem[2], batch, m_x.data(), m_t1.data());
+    conv(m_net.stem[3], m_weights.stem[3], batch, m_t1.data(), m_x.data());
 
     for (size_t i = 0; i < m_net.blocks.size(); ++i) run_block(m_net.blocks[i], m_weights.blocks[i], batch);
 
