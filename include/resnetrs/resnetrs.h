@@ -32,6 +32,8 @@
  * VERSIONING. RESNETRS_API_VERSION is the version of this binary interface. resnetrs_options_init()
  * records this header's API version and struct size in the options, and engine creation refuses
  * options from a header the library does not implement (RESNETRS_STATUS_INVALID_ARGUMENT).
+ * API version 2 added the image functions, RESNETRS_STATUS_IMAGE_INVALID and
+ * resnetrs_engine_info_t.train_resolution; callers compiled against version 1 keep working.
  */
 #ifndef RESNETRS_RESNETRS_H
 #define RESNETRS_RESNETRS_H
@@ -43,7 +45,7 @@
 #define RESNETRS_VERSION_MINOR 1
 #define RESNETRS_VERSION_PATCH 0
 /* The binary interface of this header: raised whenever a struct or a signature changes. */
-#define RESNETRS_API_VERSION 1
+#define RESNETRS_API_VERSION 2
 
 /* Export marker: the library is built with hidden visibility and exports only these. */
 #if defined(_WIN32)
@@ -83,7 +85,9 @@ typedef enum resnetrs_status {
   RESNETRS_STATUS_CUDA_ERROR = 7,         /* the CUDA runtime failed */
   RESNETRS_STATUS_CUDNN_ERROR = 8,        /* cuDNN failed */
   RESNETRS_STATUS_CUBLAS_ERROR = 9,       /* cuBLAS failed */
-  RESNETRS_STATUS_INTERNAL = 10           /* a bug in the library: please report it with the message */
+  RESNETRS_STATUS_INTERNAL = 10,          /* a bug in the library: please report it with the message */
+  RESNETRS_STATUS_IMAGE_INVALID = 11      /* an image that cannot be decoded: truncated, not JPEG/PNG, zero or absurd
+                                             size, more pixels than the limit (API version 2) */
 } resnetrs_status_t;
 
 typedef enum resnetrs_backend {
@@ -145,6 +149,7 @@ typedef struct resnetrs_engine_info {
   double load_ms;            /* wall time to read (or generate) and fold the weights */
   double build_ms;           /* wall time to build the engine, tuning included */
   double tune_ms;            /* of build_ms, the time spent choosing algorithms (0 when cached or none) */
+  int32_t train_resolution;  /* the weights file's train_resolution (e.g. 160), 0 if unknown or synthetic (API 2) */
 } resnetrs_engine_info_t;
 
 /* Facts about this library build and the CUDA libraries it runs with. All strings are static. */
@@ -253,6 +258,65 @@ RESNETRS_API RESNETRS_NODISCARD resnetrs_status_t resnetrs_engine_run_host(resne
  */
 RESNETRS_API RESNETRS_NODISCARD resnetrs_status_t resnetrs_engine_run_device(resnetrs_engine_t* engine, const float* input,
                                                                              int32_t batch, float* logits, void* stream);
+
+/* ---- images (docs/preprocessing.md) ------------------------------------------------------- */
+
+/* How an image becomes S x S pixels for the engine. */
+typedef enum resnetrs_preprocess {
+  /* The release's evaluation transform (TF1): JPEG decoded as tf.io.decode_jpeg does by default
+   * (integer-fast IDCT, fancy upsampling); centre crop of side int(S / (S + 32) * min(h, w));
+   * TF1's legacy bicubic resize (a = -0.75, no half-pixel centres, no antialias). */
+  RESNETRS_PREPROCESS_RELEASE = 0,
+  /* timm's eval transform: JPEG decoded as PIL does (accurate IDCT); shortest side resized to
+   * floor(S / crop_pct) with PIL's antialiased bicubic (8-bit, as PIL rounds); centre crop S x S. */
+  RESNETRS_PREPROCESS_TIMM = 1
+} resnetrs_preprocess_t;
+
+/* The default limit on decoded pixels (width * height of the file's image): 100 megapixels. */
+#define RESNETRS_IMAGE_DEFAULT_MAX_PIXELS 100000000
+
+/*
+ * Image options. Always start from resnetrs_image_options_init(), then change fields.
+ */
+typedef struct resnetrs_image_options {
+  size_t struct_size;   /* sizeof(resnetrs_image_options_t) as the caller compiled it */
+  uint32_t api_version; /* RESNETRS_API_VERSION as the caller compiled it (>= 2) */
+  int32_t preprocess;   /* resnetrs_preprocess_t; default RESNETRS_PREPROCESS_RELEASE */
+  int32_t height;       /* output size S; height == width required, 32..4096; default 224 */
+  int32_t width;        /* default 224 */
+  float crop_pct;       /* RESNETRS_PREPROCESS_TIMM only: in (0, 1]; default 0.875 (timm's default) */
+  int32_t layout;       /* resnetrs_layout_t of the output pixels; default RESNETRS_LAYOUT_NCHW */
+  int64_t max_pixels;   /* images with more pixels (width * height) are refused before decoding,
+                           against decompression bombs; >= 1; default RESNETRS_IMAGE_DEFAULT_MAX_PIXELS */
+} resnetrs_image_options_t;
+
+/* Fills *options with the defaults; call it through the macro resnetrs_image_options_init(&o).
+ * Errors: INVALID_ARGUMENT (NULL; a struct_size or API version this library does not implement). */
+RESNETRS_API RESNETRS_NODISCARD resnetrs_status_t resnetrs_image_options_init_versioned(resnetrs_image_options_t* options,
+                                                                                        size_t struct_size,
+                                                                                        uint32_t api_version);
+#define resnetrs_image_options_init(options) \
+  resnetrs_image_options_init_versioned((options), sizeof(resnetrs_image_options_t), RESNETRS_API_VERSION)
+
+/*
+ * Decodes the JPEG or PNG file at `path` (the format is told by its first bytes, not its name)
+ * and writes the preprocessed image to out: 3 * height * width float32 RGB values on the 0..255
+ * scale (unclipped), in options->layout, ready for resnetrs_engine_run_host. Grayscale images
+ * are replicated to RGB, CMYK/YCCK JPEGs converted to RGB, an alpha channel is dropped (not
+ * composited), 16-bit PNG samples keep their high byte. out is written only on success.
+ * Errors: INVALID_ARGUMENT (NULL, bad options), IO_ERROR (the file cannot be opened or read),
+ * IMAGE_INVALID (not a JPEG or PNG, truncated or corrupt data, a zero-sized image, more pixels
+ * than options->max_pixels, too small for the centre crop); the message names the file.
+ */
+RESNETRS_API RESNETRS_NODISCARD resnetrs_status_t resnetrs_image_load_file(const char* path,
+                                                                           const resnetrs_image_options_t* options,
+                                                                           float* out);
+
+/* As resnetrs_image_load_file with the encoded file's bytes in memory (size bytes at data).
+ * Errors: as resnetrs_image_load_file, less IO_ERROR. */
+RESNETRS_API RESNETRS_NODISCARD resnetrs_status_t resnetrs_image_load_memory(const void* data, size_t size,
+                                                                             const resnetrs_image_options_t* options,
+                                                                             float* out);
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
