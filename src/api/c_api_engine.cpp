@@ -1,5 +1,7 @@
 // Engine creation, destruction, info and the two run calls of the C API.
 #include <chrono>
+#include <cstddef>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -17,7 +19,8 @@ using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
 // Builds the engine from folded weights and fills the handle's info.
-std::unique_ptr<resnetrs_engine> build_handle(const FoldedWeights& weights, const EngineOptions& options, double load_ms) {
+std::unique_ptr<resnetrs_engine> build_handle(const FoldedWeights& weights, const EngineOptions& options, double load_ms,
+                                              int train_resolution) {
   auto handle = std::make_unique<resnetrs_engine>();
   const Clock::time_point t0 = Clock::now();
   handle->engine = create_engine(weights, options);
@@ -47,6 +50,7 @@ std::unique_ptr<resnetrs_engine> build_handle(const FoldedWeights& weights, cons
   info.load_ms = load_ms;
   info.build_ms = build_ms;
   info.tune_ms = e.tune_ms();
+  info.train_resolution = train_resolution;
   return handle;
 }
 
@@ -83,8 +87,13 @@ resnetrs_status_t resnetrs_engine_create_from_file(const char* path, const resne
     const EngineOptions o = capi::checked_options(options);
     RESNETRS_CHECK_ARG(path != nullptr && *path != '\0', "path must be a non-empty file name");
     const capi::Clock::time_point t0 = capi::Clock::now();
-    FoldedWeights folded = fold_weights(load_weights(path));  // the raw weights are freed here
-    *engine = capi::build_handle(folded, o, capi::ms_since(t0)).release();
+    int train_resolution = 0;
+    FoldedWeights folded = [&] {
+      const RawWeights raw = load_weights(path);  // freed at the end of this lambda
+      train_resolution = raw.attrs.train_resolution;
+      return fold_weights(raw);
+    }();
+    *engine = capi::build_handle(folded, o, capi::ms_since(t0), train_resolution).release();
   });
 }
 
@@ -96,7 +105,7 @@ resnetrs_status_t resnetrs_engine_create_synthetic(int32_t depth, uint64_t seed,
     config_for_depth(depth);  // throws kInvalidArgument naming the valid depths
     const capi::Clock::time_point t0 = capi::Clock::now();
     FoldedWeights folded = fold_weights(synthetic_weights(depth, seed));
-    *engine = capi::build_handle(folded, o, capi::ms_since(t0)).release();
+    *engine = capi::build_handle(folded, o, capi::ms_since(t0), /*train_resolution=*/0).release();
   });
 }
 
@@ -112,11 +121,15 @@ resnetrs_status_t resnetrs_engine_get_info(const resnetrs_engine_t* engine, resn
   return capi::guarded(__func__, [&] {
     RESNETRS_CHECK_ARG(engine != nullptr, "engine must not be NULL");
     RESNETRS_CHECK_ARG(info != nullptr, "info must not be NULL");
-    RESNETRS_CHECK_ARG(info->struct_size == sizeof(resnetrs_engine_info_t),
+    // API version 1's struct ended before train_resolution: such callers get the fields they know.
+    const size_t v1_size = offsetof(resnetrs_engine_info_t, train_resolution);
+    RESNETRS_CHECK_ARG(info->struct_size == sizeof(resnetrs_engine_info_t) || info->struct_size == v1_size,
                        "info->struct_size is " + std::to_string(info->struct_size) + ", this library expects " +
-                           std::to_string(sizeof(resnetrs_engine_info_t)) +
-                           " (set it to sizeof(resnetrs_engine_info_t); header and library may disagree)");
-    *info = engine->info;  // immutable after creation: no lock needed
+                           std::to_string(sizeof(resnetrs_engine_info_t)) + " (or " + std::to_string(v1_size) +
+                           " from an API version 1 header; set it to sizeof(resnetrs_engine_info_t))");
+    const size_t size = info->struct_size;
+    std::memcpy(static_cast<void*>(info), &engine->info, size);  // immutable after creation: no lock needed
+    info->struct_size = size;
   });
 }
 

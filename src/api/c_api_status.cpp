@@ -26,6 +26,7 @@ static_assert(int(Status::kCudaError) == RESNETRS_STATUS_CUDA_ERROR, "status ord
 static_assert(int(Status::kCudnnError) == RESNETRS_STATUS_CUDNN_ERROR, "status order");
 static_assert(int(Status::kCublasError) == RESNETRS_STATUS_CUBLAS_ERROR, "status order");
 static_assert(int(Status::kInternal) == RESNETRS_STATUS_INTERNAL, "status order");
+static_assert(int(Status::kImageInvalid) == RESNETRS_STATUS_IMAGE_INVALID, "status order");
 
 void clear_last_error() noexcept {
   t_last_error.clear();  // clear() keeps the capacity: no allocation, cannot throw
@@ -44,7 +45,7 @@ resnetrs_status_t fail(const char* function, resnetrs_status_t status, const cha
 
 resnetrs_status_t to_c_status(Status status) noexcept {
   const int s = int(status);
-  return s >= RESNETRS_STATUS_OK && s <= RESNETRS_STATUS_INTERNAL ? resnetrs_status_t(s) : RESNETRS_STATUS_INTERNAL;
+  return s >= RESNETRS_STATUS_OK && s <= RESNETRS_STATUS_IMAGE_INVALID ? resnetrs_status_t(s) : RESNETRS_STATUS_INTERNAL;
 }
 
 const char* backend_c_name(int32_t backend) noexcept {
@@ -55,7 +56,7 @@ const char* backend_c_name(int32_t backend) noexcept {
 
 const char* resnetrs_status_string(resnetrs_status_t status) {
   const int s = int(status);
-  if (s < RESNETRS_STATUS_OK || s > RESNETRS_STATUS_INTERNAL) return "UNKNOWN_STATUS";
+  if (s < RESNETRS_STATUS_OK || s > RESNETRS_STATUS_IMAGE_INVALID) return "UNKNOWN_STATUS";
   return resnetrs::status_name(resnetrs::Status(s));
 }
 

@@ -15,6 +15,7 @@ const char* status_name(Status s) noexcept {
     case Status::kCudnnError: return "CUDNN_ERROR";
     case Status::kCublasError: return "CUBLAS_ERROR";
     case Status::kInternal: return "INTERNAL";
+    case Status::kImageInvalid: return "IMAGE_INVALID";
   }
   return "UNKNOWN";
 }

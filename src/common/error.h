@@ -20,6 +20,7 @@ enum class Status {
   kCudnnError,
   kCublasError,
   kInternal,
+  kImageInvalid,  // an image that cannot be decoded or is out of the accepted limits
 };
 
 const char* status_name(Status s) noexcept;
