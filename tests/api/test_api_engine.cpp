@@ -76,6 +76,7 @@ TEST_CASE("info describes the engine", "[api][engine]") {
   CHECK(info.load_ms > 0);
   CHECK(info.build_ms >= 0);
   CHECK(info.tune_ms == 0);
+  CHECK(info.train_resolution == 0);  // synthetic weights: unknown
 }
 
 TEST_CASE("C API logits equal the C++ CPU engine's bit for bit", "[api][engine]") {
