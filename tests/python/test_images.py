@@ -197,6 +197,14 @@ def _sof_precision(data: bytes, bits: int) -> bytes:
     return data[:i + 4] + bytes([bits]) + data[i + 5:]
 
 
+def _scan_bomb(copies: int) -> bytes:
+    """A progressive JPEG whose last scan is repeated: libjpeg only warns about the bogus
+    progression, so without a limit every copy is another pass over the coefficients."""
+    data = pil_bytes(Image.fromarray(smooth_image(40, 56, 3, 36)), "JPEG", progressive=True)
+    i = data.rindex(b"\xff\xda")
+    return data[:-2] + data[i:-2] * copies + b"\xff\xd9"
+
+
 def _png_with_size(data: bytes, h: int, w: int) -> bytes:
     ihdr = data[12:16 + 13]  # b"IHDR" + 13 bytes
     body = b"IHDR" + struct.pack(">II", w, h) + ihdr[12:]
@@ -238,7 +246,12 @@ BAD_IMAGES = [
     ("png bad crc", lambda: png(smooth_image(64, 80, 3, 34))[:29] + b"\0\0\0\0" + png(smooth_image(64, 80, 3, 34))[33:],
      "corrupt PNG"),
     ("too thin for the crop", lambda: png(smooth_image(1, 300, 3, 35)), "too small"),
+    ("progressive scan bomb", lambda: _scan_bomb(600), "more than 500 scans"),
 ]
+
+
+def test_many_scans_below_the_limit_decode():
+    C.load_memory(_scan_bomb(400), C.options(64))  # 401 scans: bogus but within the limit
 
 
 @pytest.mark.parametrize("name,make,word", BAD_IMAGES, ids=[b[0] for b in BAD_IMAGES])
