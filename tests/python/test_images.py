@@ -284,3 +284,17 @@ def test_unreadable_files(tmp_path):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)  # reading it would block forever: refused without opening
     _expect("IO_ERROR", lambda: C.load_file(str(fifo), C.options(64)), "not a regular file")
+
+
+def test_threads_decode_in_parallel():
+    """ctypes releases the GIL around the call: four threads decode at once and each gets what
+    a sequential call gives."""
+    from concurrent.futures import ThreadPoolExecutor
+    datas = [jpeg(smooth_image(181 + 10 * i, 241, 3, 50 + i), progressive=bool(i % 2)) for i in range(4)]
+    datas += [png(smooth_image(151, 173 + 10 * i, 4, 60 + i)) for i in range(4)]
+    want = [ours(d, 96) for d in datas]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            got = list(pool.map(lambda d: ours(d, 96), datas))
+            for g, w in zip(got, want):
+                np.testing.assert_array_equal(g, w)
