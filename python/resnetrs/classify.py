@@ -130,9 +130,9 @@ def classify(args: argparse.Namespace) -> int:
                     ok.append(i)
                 except Error as e:
                     failed += 1
+                    msg = str(e) if path in str(e) else f"{path}: {e}"  # always name the file
                     results[i] = {"image": path, "error": {"type": type(e).__name__, "status": e.status_name,
-                                                           "message": str(e)}}
-                    msg = str(e) if path in str(e) else f"{path}: {e}"
+                                                           "message": msg}}
                     print(f"{PROG}: error: {type(e).__name__}: {msg}", file=sys.stderr)
             if ok:
                 logits = engine(np.stack(pixels))

@@ -54,6 +54,7 @@ std::string device_string(const AnyArray& a) {
 }
 
 bool c_contiguous(const AnyArray& a) {
+  if (a.size() == 0) return true;  // an empty array has no layout (its batch is refused later)
   int64_t expected = 1;  // strides are in elements
   for (size_t i = a.ndim(); i-- > 0;) {
     if (a.shape(i) != 1 && a.stride(i) != expected) return false;

@@ -100,7 +100,9 @@ def test_classify_npy_end_to_end(weights, c_api, tmp_path):
     for k, i in enumerate((0, 2, 3, 5, 7)):
         top = res[i]["top"]
         assert [t["index"] for t in top] == order[k].tolist()
-        np.testing.assert_allclose([t["prob"] for t in top], p[k, order[k]], rtol=1e-5)
+        # classify ran other batch sizes than the reference: the CPU engine's sums may differ in the
+        # last bits between batch sizes (docs/testing.md), so the probabilities agree to 1e-3 relative
+        np.testing.assert_allclose([t["prob"] for t in top], p[k, order[k]], rtol=1e-3, atol=1e-7)
         assert [t["wnid"] for t in top] == [labels[j].wnid for j in order[k]]
     assert res[1]["error"]["type"] == "InvalidArgumentError" and "[3, 64, 64]" in res[1]["error"]["message"]
     assert res[4]["error"]["type"] == "InvalidArgumentError" and "not a readable .npy" in res[4]["error"]["message"]
