@@ -343,3 +343,35 @@ def test_type_stubs_are_shipped_and_current(tmp_path):
 def test_public_names():
     for name in rs.__all__:
         assert hasattr(rs, name), name
+
+
+# ---- images (the C API's image functions, interface B) ------------------------------------------
+
+@pytest.mark.skipif(rs.HAS_IMAGES, reason="the library has image decoding")
+def test_load_image_without_image_functions_says_so(tmp_path):
+    with pytest.raises(rs.Error, match="built without image decoding"):
+        rs.load_image(tmp_path / "x.jpg")
+
+
+@pytest.mark.skipif(not rs.HAS_IMAGES, reason="libresnetrs has no image decoding yet (interface B, pyimages)")
+def test_load_image_options(tmp_path):
+    rng = np.random.default_rng(60)
+    yy, xx = np.mgrid[0:120, 0:90]
+    img = np.stack([xx * 2.5, yy * 2.0, rng.integers(0, 256, (120, 90))], -1).astype(np.uint8)
+    import tensorflow as tf
+    path = tmp_path / "im.png"
+    path.write_bytes(tf.io.encode_png(img).numpy())
+    x = rs.load_image(path, size=P.RES)
+    assert x.dtype == np.float32 and x.shape == (3, P.RES, P.RES) and 20 < x.mean() < 235
+    assert np.array_equal(rs.load_image(str(path), size=P.RES, layout="nhwc"), x.transpose(1, 2, 0))
+    assert np.array_equal(rs.load_image(bytearray(path.read_bytes()), size=P.RES), x)
+    t = rs.load_image(path, size=P.RES, preprocess="timm", crop_pct=0.9)
+    assert t.shape == x.shape and not np.array_equal(t, x)  # another transform
+    with pytest.raises(rs.InvalidArgumentError, match="preprocess='tf'"):
+        rs.load_image(path, preprocess="tf")
+    with pytest.raises(rs.InvalidArgumentError, match="crop_pct applies to preprocess='timm' only"):
+        rs.load_image(path, crop_pct=0.9)
+    with pytest.raises(rs.ImageInvalidError, match="im.png"):
+        rs.load_image(path, size=P.RES, max_pixels=1000)  # 120 x 90 pixels: over the limit
+    with pytest.raises(rs.ImageInvalidError):
+        rs.load_image(b"\x89PNG\r\n\x1a\n truncated", size=P.RES)
