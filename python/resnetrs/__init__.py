@@ -1,0 +1,29 @@
+"""resnetrs: ResNet-RS image classifiers on the CPU and NVIDIA GPUs.
+
+    import numpy as np, resnetrs
+    with resnetrs.Engine("rs50-i160.h5", resolution=160, max_batch=8) as engine:
+        logits = engine(np.random.uniform(0, 255, (8, 3, 160, 160)).astype(np.float32))
+        classes, probs = resnetrs.topk(logits, k=5)
+
+Engine is the C API's engine (libresnetrs, bundled); every error is a subclass of resnetrs.Error.
+The command line is `resnetrs` (convert, classify). Full guide: docs/python.md.
+"""
+
+from . import _core
+from ._core import Engine, EngineInfo, build_info, library_version, topk
+from .errors import (CublasError, CudaError, CudnnError, Error, ImageInvalidError, InternalError,
+                     InvalidArgumentError, IoError, NoDeviceError, OutOfMemoryError, UnsupportedDeviceError,
+                     WeightsInvalidError, error_class)
+from .images import HAS_IMAGES, load_image
+from .labels import ImageNetClass, imagenet_classes
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Engine", "EngineInfo", "topk", "load_image", "HAS_IMAGES", "imagenet_classes", "ImageNetClass",
+    "build_info", "library_version", "Error", "InvalidArgumentError", "IoError", "WeightsInvalidError",
+    "OutOfMemoryError", "NoDeviceError", "UnsupportedDeviceError", "CudaError", "CudnnError", "CublasError",
+    "InternalError", "ImageInvalidError", "error_class",
+]
+
+del _core

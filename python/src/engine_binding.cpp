@@ -1,0 +1,336 @@
+// resnetrs._core.Engine: one resnetrs_engine_t, its options parsed from Python values, runs on
+// host arrays with the GIL released.
+#include <nanobind/ndarray.h>
+#include <nanobind/stl/filesystem.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+#include <nanobind/stl/unique_ptr.h>
+#include <nanobind/stl/variant.h>
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <tuple>
+#include <variant>
+
+#include "bindings.h"
+#include "input_checks.h"
+
+namespace resnetrs_py {
+namespace {
+
+using Resolution = std::variant<int, std::tuple<int, int>>;
+
+// What a Python caller asked for, before it becomes a resnetrs_options_t.
+struct EngineArgs {
+  std::string backend = "auto";
+  std::string precision = "fp32";
+  int max_batch = 1;
+  Resolution resolution = 224;
+  std::string layout = "nchw";
+  bool cuda_graph = true;
+  std::optional<std::filesystem::path> tuning_cache;
+  int device = 0;
+};
+
+// Python's view of resnetrs_engine_info_t.
+struct EngineInfo {
+  int depth = 0, num_classes = 0, channels = 0, height = 0, width = 0, max_batch = 0, device = -1;
+  std::string layout, backend, precision;
+  bool cuda_graph = false;
+  int64_t trainable_params = 0, macs_per_image = 0;
+  size_t device_bytes = 0;
+  double load_ms = 0, build_ms = 0, tune_ms = 0;
+  int train_resolution = 0;
+};
+
+const char* precision_name(int32_t p) {
+  switch (p) {
+    case RESNETRS_PRECISION_FP32: return "fp32";
+    case RESNETRS_PRECISION_TF32: return "tf32";
+    case RESNETRS_PRECISION_FP16: return "fp16";
+    case RESNETRS_PRECISION_BF16: return "bf16";
+    default: return "unknown";
+  }
+}
+
+EngineInfo to_python_info(const resnetrs_engine_info_t& c) {
+  EngineInfo i;
+  i.depth = c.depth;
+  i.num_classes = c.num_classes;
+  i.channels = c.channels;
+  i.height = c.height;
+  i.width = c.width;
+  i.max_batch = c.max_batch;
+  i.device = c.device;
+  i.layout = c.input_layout == RESNETRS_LAYOUT_NHWC ? "nhwc" : "nchw";
+  i.backend = c.backend == RESNETRS_BACKEND_CPU ? "cpu" : "cuda";
+  i.precision = precision_name(c.precision);
+  i.cuda_graph = c.cuda_graph != 0;
+  i.trainable_params = c.trainable_params;
+  i.macs_per_image = c.macs_per_image;
+  i.device_bytes = c.device_bytes;
+  i.load_ms = c.load_ms;
+  i.build_ms = c.build_ms;
+  i.tune_ms = c.tune_ms;
+#ifdef resnetrs_image_options_init
+  // Interface B (images in the C API) appends train_resolution to the info struct.
+  i.train_resolution = c.train_resolution;
+#endif
+  return i;
+}
+
+// Options from Python values; resnetrs_options_t keeps a pointer into `tuning_cache_storage`.
+resnetrs_options_t to_c_options(const EngineArgs& a, std::string& tuning_cache_storage) {
+  resnetrs_options_t o;
+  check(resnetrs_options_init(&o));
+  if (a.precision == "fp32") {
+    o.precision = RESNETRS_PRECISION_FP32;
+  } else if (a.precision == "tf32") {
+    o.precision = RESNETRS_PRECISION_TF32;
+  } else {
+    raise_invalid("precision='" + a.precision + "': expected 'fp32' or 'tf32'");
+  }
+  if (a.layout == "nchw") {
+    o.input_layout = RESNETRS_LAYOUT_NCHW;
+  } else if (a.layout == "nhwc") {
+    o.input_layout = RESNETRS_LAYOUT_NHWC;
+  } else {
+    raise_invalid("layout='" + a.layout + "': expected 'nchw' or 'nhwc'");
+  }
+  if (a.backend != "auto" && a.backend != "cuda" && a.backend != "cpu") {
+    raise_invalid("backend='" + a.backend + "': expected 'auto', 'cuda' or 'cpu'");
+  }
+  o.backend = a.backend == "cpu" ? RESNETRS_BACKEND_CPU : RESNETRS_BACKEND_CUDA;
+  o.max_batch = a.max_batch;
+  if (const int* s = std::get_if<int>(&a.resolution)) {
+    o.height = o.width = *s;
+  } else {
+    std::tie(o.height, o.width) = std::get<std::tuple<int, int>>(a.resolution);
+  }
+  o.cuda_graph = a.cuda_graph ? 1 : 0;
+  o.device = a.device;
+  if (a.tuning_cache) {
+    tuning_cache_storage = a.tuning_cache->string();
+    o.tuning_cache_path = tuning_cache_storage.c_str();
+  }
+  return o;
+}
+
+class Engine {
+ public:
+  // weights: a file path, or nullopt for synthetic weights of `depth` and `seed`.
+  Engine(const std::optional<std::filesystem::path>& weights, int depth, uint64_t seed, const EngineArgs& args) {
+    std::string tuning_cache;
+    resnetrs_options_t options = to_c_options(args, tuning_cache);
+    const std::string path = weights ? weights->string() : std::string();
+    resnetrs_status_t status = RESNETRS_STATUS_OK;
+    std::string message;
+    {
+      nb::gil_scoped_release no_gil;  // reading and folding the weights takes seconds
+      auto create = [&] {
+        status = weights ? resnetrs_engine_create_from_file(path.c_str(), &options, &engine_)
+                         : resnetrs_engine_create_synthetic(depth, seed, &options, &engine_);
+      };
+      create();
+      // "auto": the CUDA backend when a device exists, else the CPU (the C API says which).
+      if (status == RESNETRS_STATUS_NO_DEVICE && args.backend == "auto") {
+        options.backend = RESNETRS_BACKEND_CPU;
+        create();
+      }
+      if (status == RESNETRS_STATUS_OK) {
+        info_.struct_size = sizeof(info_);
+        status = resnetrs_engine_get_info(engine_, &info_);
+      }
+      if (status != RESNETRS_STATUS_OK) message = resnetrs_last_error();
+    }
+    if (status != RESNETRS_STATUS_OK) {
+      resnetrs_engine_destroy(engine_);
+      engine_ = nullptr;
+      raise_status(status, message);
+    }
+  }
+
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+  ~Engine() { resnetrs_engine_destroy(engine_); }
+
+  // Runs a batch of host pixels; returns the logits [batch, num_classes] as a new numpy array.
+  nb::ndarray<nb::numpy, float, nb::ndim<2>> run(nb::handle x) {
+    const AnyArray in = import_array(x, "input");
+    check_input(in);
+    const int32_t batch = int32_t(in.shape(0));
+    const size_t classes = size_t(info_.num_classes);
+    auto logits = std::make_unique<float[]>(size_t(batch) * classes);
+    resnetrs_status_t status = RESNETRS_STATUS_OK;
+    std::string message;
+    bool closed = false;
+    {
+      nb::gil_scoped_release no_gil;
+      std::shared_lock<std::shared_mutex> lock(mutex_);  // close() waits for the runs in flight
+      if (!engine_) {
+        closed = true;
+      } else {
+        status = resnetrs_engine_run_host(engine_, static_cast<const float*>(in.data()), batch, logits.get());
+        if (status != RESNETRS_STATUS_OK) message = resnetrs_last_error();
+      }
+    }
+    if (closed) raise_closed();
+    if (status != RESNETRS_STATUS_OK) raise_status(status, message);
+    float* data = logits.release();
+    nb::capsule owner(data, [](void* p) noexcept { delete[] static_cast<float*>(p); });
+    return nb::ndarray<nb::numpy, float, nb::ndim<2>>(data, {size_t(batch), classes}, owner);
+  }
+
+  void close() {
+    nb::gil_scoped_release no_gil;
+    std::unique_lock<std::shared_mutex> lock(mutex_);
+    resnetrs_engine_destroy(engine_);
+    engine_ = nullptr;
+  }
+
+  bool closed() {
+    std::shared_lock<std::shared_mutex> lock(mutex_);
+    return engine_ == nullptr;
+  }
+
+  EngineInfo info() const { return to_python_info(info_); }
+
+  std::string repr() {
+    const std::string state = closed() ? ", closed" : "";
+    return "<resnetrs.Engine RS-" + std::to_string(info_.depth) + " " + std::to_string(info_.height) + "x" +
+           std::to_string(info_.width) + " " + (info_.input_layout == RESNETRS_LAYOUT_NHWC ? "nhwc" : "nchw") +
+           " max_batch=" + std::to_string(info_.max_batch) + " on " +
+           (info_.backend == RESNETRS_BACKEND_CPU ? std::string("cpu") : "cuda:" + std::to_string(info_.device)) + " " +
+           precision_name(info_.precision) + state + ">";
+  }
+
+ private:
+  [[noreturn]] static void raise_closed() { raise_invalid("the engine is closed"); }
+
+  void check_input(const AnyArray& in) const {
+    const bool nhwc = info_.input_layout == RESNETRS_LAYOUT_NHWC;
+    const std::string expected =
+        nhwc ? "[batch, " + std::to_string(info_.height) + ", " + std::to_string(info_.width) + ", 3] (layout 'nhwc')"
+             : "[batch, 3, " + std::to_string(info_.height) + ", " + std::to_string(info_.width) + "] (layout 'nchw')";
+    require_host_float32_contiguous(in, "input");
+    if (in.ndim() != 4) {
+      raise_invalid("input has shape " + shape_string(in) + ", expected a 4-d batch " + expected +
+                    (in.ndim() == 3 ? "; for one image add a batch axis: x[None]" : ""));
+    }
+    const bool shape_ok = nhwc ? (in.shape(1) == size_t(info_.height) && in.shape(2) == size_t(info_.width) && in.shape(3) == 3)
+                               : (in.shape(1) == 3 && in.shape(2) == size_t(info_.height) && in.shape(3) == size_t(info_.width));
+    if (!shape_ok) {
+      raise_invalid("input has shape " + shape_string(in) + ", expected " + expected +
+                    ": the engine was built for this resolution and layout");
+    }
+    if (in.shape(0) < 1 || in.shape(0) > size_t(info_.max_batch)) {
+      raise_invalid("input batch is " + std::to_string(in.shape(0)) + ", expected 1.." + std::to_string(info_.max_batch) +
+                    " (the engine's max_batch; build the engine with a larger max_batch or split the batch)");
+    }
+  }
+
+  resnetrs_engine_t* engine_ = nullptr;
+  resnetrs_engine_info_t info_{};
+  std::shared_mutex mutex_;  // shared by runs, exclusive for close()
+};
+
+EngineArgs make_args(std::string backend, std::string precision, int max_batch, Resolution resolution, std::string layout,
+                     bool cuda_graph, std::optional<std::filesystem::path> tuning_cache, int device) {
+  return EngineArgs{std::move(backend), std::move(precision), max_batch, resolution, std::move(layout),
+                    cuda_graph, std::move(tuning_cache), device};
+}
+
+const char* const kEngineDoc =
+    "An inference engine: one ResNet-RS network built for a backend, a maximum batch, an input resolution\n"
+    "and layout (resnetrs_engine_t of the C API).\n\n"
+    "Engine(weights, backend='auto', precision='fp32', max_batch=1, resolution=224, layout='nchw',\n"
+    "       cuda_graph=True, tuning_cache=None, device=0)\n\n"
+    "weights: a resnetrs-weights HDF5 file (see `resnetrs convert`). backend: 'cuda', 'cpu', or 'auto'\n"
+    "(cuda when a CUDA device exists, else cpu). precision: 'fp32' (strict) or 'tf32' (cuda only).\n"
+    "resolution: S or (H, W). layout: 'nchw' ([N,3,H,W] input) or 'nhwc' ([N,H,W,3]).\n"
+    "engine(x) classifies a batch of float32 pixels on the 0..255 scale in host memory and returns the\n"
+    "logits [N, num_classes] as a numpy array. Use it as a context manager, or call close().";
+
+}  // namespace
+
+void bind_engine(nb::module_& m) {
+  nb::class_<EngineInfo>(m, "EngineInfo", "What an engine was built for and what it cost (Engine.info).")
+      .def_ro("depth", &EngineInfo::depth, "50 ... 420")
+      .def_ro("num_classes", &EngineInfo::num_classes, "logits per image")
+      .def_ro("channels", &EngineInfo::channels, "input channels (3, RGB)")
+      .def_ro("height", &EngineInfo::height)
+      .def_ro("width", &EngineInfo::width)
+      .def_prop_ro("resolution", [](const EngineInfo& i) { return std::make_tuple(i.height, i.width); },
+                   "(height, width) of the input")
+      .def_ro("layout", &EngineInfo::layout, "'nchw' or 'nhwc'")
+      .def_ro("max_batch", &EngineInfo::max_batch)
+      .def_ro("backend", &EngineInfo::backend, "'cpu' or 'cuda'")
+      .def_ro("precision", &EngineInfo::precision, "'fp32' or 'tf32'")
+      .def_ro("device", &EngineInfo::device, "CUDA device ordinal; -1 on the CPU")
+      .def_ro("cuda_graph", &EngineInfo::cuda_graph, "runs replay a CUDA graph")
+      .def_ro("trainable_params", &EngineInfo::trainable_params)
+      .def_ro("macs_per_image", &EngineInfo::macs_per_image)
+      .def_ro("device_bytes", &EngineInfo::device_bytes, "device memory held by the engine; 0 on the CPU")
+      .def_ro("load_ms", &EngineInfo::load_ms, "time to read (or generate) and fold the weights")
+      .def_ro("build_ms", &EngineInfo::build_ms, "time to build the engine, tuning included")
+      .def_ro("tune_ms", &EngineInfo::tune_ms, "of build_ms, time spent choosing algorithms")
+      .def_ro("train_resolution", &EngineInfo::train_resolution,
+              "resolution the weights were trained at (from the weights file); 0 if unknown")
+      .def("__repr__", [](const EngineInfo& i) {
+        return "EngineInfo(depth=" + std::to_string(i.depth) + ", num_classes=" + std::to_string(i.num_classes) +
+               ", resolution=(" + std::to_string(i.height) + ", " + std::to_string(i.width) + "), layout='" + i.layout +
+               "', max_batch=" + std::to_string(i.max_batch) + ", backend='" + i.backend + "', precision='" +
+               i.precision + "', device=" + std::to_string(i.device) + ", device_bytes=" + std::to_string(i.device_bytes) +
+               ", build_ms=" + std::to_string(i.build_ms) + ", tune_ms=" + std::to_string(i.tune_ms) +
+               ", train_resolution=" + std::to_string(i.train_resolution) + ")";
+      });
+
+  nb::class_<Engine>(m, "Engine", kEngineDoc)
+      .def(
+          "__init__",
+          [](Engine* self, const std::filesystem::path& weights, std::string backend, std::string precision, int max_batch,
+             Resolution resolution, std::string layout, bool cuda_graph, std::optional<std::filesystem::path> tuning_cache,
+             int device) {
+            new (self) Engine(weights, 0, 0,
+                              make_args(std::move(backend), std::move(precision), max_batch, resolution, std::move(layout),
+                                        cuda_graph, std::move(tuning_cache), device));
+          },
+          nb::arg("weights"), nb::arg("backend") = "auto", nb::arg("precision") = "fp32", nb::arg("max_batch") = 1,
+          nb::arg("resolution") = 224, nb::arg("layout") = "nchw", nb::arg("cuda_graph") = true,
+          nb::arg("tuning_cache") = nb::none(), nb::arg("device") = 0)
+      .def_static(
+          "synthetic",
+          [](int depth, uint64_t seed, std::string backend, std::string precision, int max_batch, Resolution resolution,
+             std::string layout, bool cuda_graph, std::optional<std::filesystem::path> tuning_cache, int device) {
+            return std::make_unique<Engine>(std::nullopt, depth, seed,
+                                            make_args(std::move(backend), std::move(precision), max_batch, resolution,
+                                                      std::move(layout), cuda_graph, std::move(tuning_cache), device));
+          },
+          nb::arg("depth"), nb::arg("seed") = 0, nb::kw_only(), nb::arg("backend") = "auto", nb::arg("precision") = "fp32",
+          nb::arg("max_batch") = 1, nb::arg("resolution") = 224, nb::arg("layout") = "nchw", nb::arg("cuda_graph") = true,
+          nb::arg("tuning_cache") = nb::none(), nb::arg("device") = 0,
+          "An engine with deterministic synthetic weights of `depth` (for tests and benchmarks: its predictions "
+          "mean nothing).")
+      .def("__call__", &Engine::run, nb::arg("x"),
+           nb::sig("def __call__(self, x: numpy.typing.ArrayLike) -> numpy.typing.NDArray[numpy.float32]"),
+           "Logits [N, num_classes] of a batch x of float32 pixels (0..255) in host memory, shaped as the engine's\n"
+           "layout and resolution, 1 <= N <= max_batch. The GIL is released while it runs.")
+      .def("run", &Engine::run, nb::arg("x"),
+           nb::sig("def run(self, x: numpy.typing.ArrayLike) -> numpy.typing.NDArray[numpy.float32]"),
+           "Same as engine(x).")
+      .def_prop_ro("info", &Engine::info, "EngineInfo: what the engine was built for and what it cost.")
+      .def_prop_ro("closed", &Engine::closed, "True after close().")
+      .def("close", &Engine::close, "Frees the engine (waits for runs in flight). Idempotent.")
+      .def("__enter__", [](nb::handle self) { return self; }, nb::sig("def __enter__(self) -> Engine"))
+      .def(
+          "__exit__", [](Engine& e, nb::handle, nb::handle, nb::handle) { e.close(); }, nb::arg("exc_type").none(),
+          nb::arg("exc_value").none(), nb::arg("traceback").none())
+      .def("__repr__", &Engine::repr);
+}
+
+}  // namespace resnetrs_py
