@@ -144,7 +144,7 @@ struct Group {
 void compute_intervals(ActivationPlan& plan) {
   for (int s = 0; s < static_cast<int>(plan.steps.size()); ++s) {
     for (int t : plan.steps[size_t(s)].writes) {
-      RESNETRS_CHECK_ARG(plan.tensors[size_t(t)].first_step < 0, "plan: tensor " + plan.tensors[size_t(t)].name + " written twice");
+      if (plan.tensors[size_t(t)].first_step >= 0) throw_error(Status::kInternal, "plan: " + plan.tensors[size_t(t)].name + " written twice");
       plan.tensors[size_t(t)].first_step = s;
       plan.tensors[size_t(t)].last_step = s;
     }
