@@ -98,13 +98,14 @@ def _type_ok(value: Any, kind: str) -> bool:
     raise AssertionError(kind)
 
 
-def _check(obj: Dict[str, Any], spec: Dict[str, Any], where: str, problems: List[str]) -> None:
-    """spec: key -> kind, or (kind, 'null') when null is allowed too."""
+def _check(obj: Dict[str, Any], spec: Dict[str, Any], where: str, problems: List[str], optional: bool = False) -> None:
+    """spec: key -> kind, or (kind, 'null') when null is allowed too. optional: a missing key is fine."""
     for key, kind in spec.items():
         nullable = isinstance(kind, tuple)
         kind = kind[0] if nullable else kind
         if key not in obj:
-            problems.append(f"{where}: missing key '{key}'")
+            if not optional:
+                problems.append(f"{where}: missing key '{key}'")
             continue
         v = obj[key]
         if v is None and nullable:
@@ -132,6 +133,9 @@ RESULT_OK = {"params_m": _NUM, "gflops_per_image": (_NUM, None), "release_v100_t
              "outputs_finite": (_BOOL, None), "samples_ms": _LIST}
 MEMORY = {"method": _STR, "peak_bytes": (_INT, None), "after_build_bytes": (_INT, None),
           "after_runs_bytes": (_INT, None), "engine_bytes": (_INT, None)}
+# Optional keys, checked when present (torch_peer writes them; older files lack them).
+RESULT_OPTIONAL = {"compile_mode": (_STR, None)}
+MEMORY_OPTIONAL = {"steady_peak_bytes": (_INT, None)}
 SUMMARY = {k: _NUM for k in STAT_KEYS}
 
 
@@ -176,6 +180,7 @@ def validation_problems(doc: Any) -> List[str]:
             problems.append(f"{where}: not an object")
             continue
         _check(r, RESULT_COMMON, where, problems)
+        _check(r, RESULT_OPTIONAL, where, problems, optional=True)
         if r.get("depth") not in DEPTHS:
             problems.append(f"{where}.depth: expected one of {DEPTHS}, found {r.get('depth')!r}")
         if r.get("precision") not in PRECISIONS:
@@ -199,6 +204,7 @@ def validation_problems(doc: Any) -> List[str]:
                 _check_summary(r[key], f"{where}.{key}", problems)
         if isinstance(r.get("memory"), dict):
             _check(r["memory"], MEMORY, f"{where}.memory", problems)
+            _check(r["memory"], MEMORY_OPTIONAL, f"{where}.memory", problems, optional=True)
         samples = r.get("samples_ms")
         if isinstance(samples, list):
             if not all(_type_ok(x, _NUM) for x in samples):

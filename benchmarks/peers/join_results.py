@@ -9,7 +9,9 @@ and as markdown, optionally saved (--markdown, --json) and drawn as a PNG chart 
 Files are told apart by their producer (resnetrs-bench or torch_peer). A ratio compares runs of
 the same precision only; it is of median GPU latency per image (the latency divided by the
 batch), so a config whose batch was halved on one side stays comparable, and is marked '*' when
-the batches differ. Below 1.0 we are faster. Standard library + matplotlib (Agg) only; no network.
+the batches differ. Below 1.0 we are faster. Each of our series is compared with every PyTorch
+series of its precision (eager, compiled in each mode, each layout) and, when there are several,
+with the fastest of them per config ("best torch <precision>": the strongest PyTorch). Standard library + matplotlib (Agg) only; no network.
 Exit status: 0 success, 1 unreadable or invalid input, 2 bad flags.
 """
 from __future__ import annotations
@@ -73,9 +75,19 @@ def per_image_ms(r: Dict[str, Any]) -> Optional[float]:
     return r["latency_ms"]["median"] / r["batch"]
 
 
+def best_peer(key: Key, peers: List[str], cells) -> Optional[str]:
+    """The PyTorch series with the lowest median latency per image at this config."""
+    timed = [(per_image_ms(cells.get((key, p))), p) for p in peers]
+    timed = [(t, p) for t, p in timed if t is not None and t > 0]
+    return min(timed)[1] if timed else None
+
+
 def build_rows(docs):
     variants, ours, precision, cells = collect(docs)
     pairs = [(o, p) for o in variants if ours[o] for p in variants if not ours[p] and precision[o] == precision[p]]
+    # Per our series: the PyTorch series of its precision, when there is more than one.
+    best_of = {o: [p for p in variants if not ours[p] and precision[p] == precision[o]] for o in variants if ours[o]}
+    best_of = {o: ps for o, ps in best_of.items() if len(ps) > 1}
     rows = []
     for key in config_order(cells):
         row = {"depth": key[0], "resolution": key[1], "cells": {}, "ratios": {}}
@@ -96,8 +108,18 @@ def build_rows(docs):
                 row["ratios"][f"{o} / {p}"] = {"ratio": a / b, "batches_differ": differ}
             else:
                 row["ratios"][f"{o} / {p}"] = None
+        for o, ps in best_of.items():
+            name = f"{o} / best torch {precision[o]}"
+            p = best_peer(key, ps, cells)
+            a = per_image_ms(cells.get((key, o)))
+            if p is not None and a is not None:
+                differ = cells[(key, o)]["batch"] != cells[(key, p)]["batch"]
+                row["ratios"][name] = {"ratio": a / per_image_ms(cells[(key, p)]), "batches_differ": differ, "against": p}
+            else:
+                row["ratios"][name] = None
         rows.append(row)
-    return variants, [f"{o} / {p}" for o, p in pairs], rows
+    names = [f"{o} / {p}" for o, p in pairs] + [f"{o} / best torch {precision[o]}" for o in best_of]
+    return variants, names, rows
 
 
 def cell_text(c: Optional[Dict[str, Any]]) -> str:
@@ -134,7 +156,8 @@ def table_lines(variants: List[str], ratio_names: List[str], rows, markdown: boo
 def legend(docs) -> List[str]:
     out = ["Median GPU latency of one forward pass of the batch (ms; batch 128 unless noted as bN). "
            "Ratios: ours / PyTorch of the median latency per image, same precision only; below 1 we are faster; "
-           "* the two sides ran different batches."]
+           "* the two sides ran different batches. 'best torch P': the fastest PyTorch series of precision P at that "
+           "config (eager or compiled, any layout; named in --json)."]
     for path, doc in docs:
         e = doc["environment"]
         p = doc["protocol"]

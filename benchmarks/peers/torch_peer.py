@@ -2,18 +2,26 @@
 """The PyTorch peer of resnetrs-bench: timm's ResNet-RS (random weights) timed with the same
 protocol and written in the same JSON schema (bench_schema.py, docs/benchmarks.md).
 
-  torch_peer.py                               the 11 release configs, eager fp32 NCHW
-  torch_peer.py --mode fp32,tf32 --compile    also TF32 channels_last, and torch.compile of each
+  torch_peer.py                                   the 11 release configs, eager fp32 NCHW
+  torch_peer.py --mode fp32,tf32 --compile        also TF32 channels_last, and torch.compile of each
+  torch_peer.py --mode fp16,bf16 --compile-mode max-autotune
+                                                  half precision, eager and inductor max-autotune
+                                                  (autotuned kernels + CUDA graphs)
   torch_peer.py --model rs50 --res 160 --batch 128 --mode tf32 --json out.json
 
-Modes: fp32 = eager, NCHW, cudnn.benchmark on, TF32 off for cuDNN and matmul (strict fp32, the
-peer of our default); tf32 = TF32 on, channels_last. --compile adds torch.compile (inductor,
-default mode) runs of each mode. Protocol: warm-up by time (default 200 ms), then at least N runs
-(default 10) and at least D seconds (1 s for the table, 3 s for one config); CUDA events around
-each forward on the current stream, input already on the GPU, a synchronization after each run;
-batch 128 halved on out-of-memory unless --batch is given. Build time: model creation, transfer
-and the first forward pass (cuDNN autotuning, compilation). Peak memory:
-torch.cuda.max_memory_allocated above the memory allocated before the model was built.
+Precisions (--mode): fp32 = strict fp32, cudnn.benchmark on, TF32 off for cuDNN and matmul (the
+peer of our default); tf32 = TF32 on; fp16 / bf16 = model and input in that type (.to(dtype)).
+Layouts (--layout): auto = NCHW for fp32, channels_last for the others (what a user picks);
+nchw; nhwc = channels_last. Runs: eager, plus torch.compile (inductor) in each --compile-mode
+(default: inductor's default mode; reduce-overhead and max-autotune add CUDA graphs) when
+--compile or --compile-mode is given; --no-eager drops the eager runs. Protocol: warm-up by time
+(default 200 ms), then at least N runs (default 10) and at least D seconds (1 s for the table,
+3 s for one config); CUDA events around each forward on the current stream, input already on the
+GPU, a synchronization after each run; batch 128 halved on out-of-memory unless --batch is given.
+Build time: model creation, transfer and the first forward pass (cuDNN autotuning, compilation).
+Memory: torch.cuda.max_memory_allocated above the memory allocated before the model was built,
+over the whole config (peak_bytes) and over the timed runs only, after a reset following the
+warm-up (steady_peak_bytes: PyTorch's steady state).
 
 Needs PyTorch and timm (the GPU machine has both; nothing is downloaded: pretrained=False).
 Exit status: 0 success, 1 failure (no torch/timm/GPU, a config that did not run), 2 bad flags.
@@ -28,13 +36,49 @@ import os
 import platform
 import sys
 import time
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_schema as S  # noqa: E402
 
 TABLE_BATCH = 128  # as the release measured: batch 128, halved until it fits
-MODES = ("fp32", "tf32")
+MODES = ("fp32", "tf32", "fp16", "bf16")  # precisions
+LAYOUTS = ("auto", "nchw", "nhwc")
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+GRAPH_COMPILE_MODES = ("reduce-overhead", "max-autotune")  # inductor replays these as CUDA graphs
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way of running the model: precision, activation layout, eager or a compile mode."""
+    precision: str
+    layout: str                  # "nchw" | "nhwc"
+    compile_mode: Optional[str]  # None: eager
+
+    @property
+    def mode(self) -> str:
+        """The results' "mode" field: torch-eager, torch-compile (inductor's default mode, as
+        recorded before compile modes existed) or torch-compile-<mode>."""
+        if self.compile_mode is None:
+            return "torch-eager"
+        return "torch-compile" if self.compile_mode == "default" else f"torch-compile-{self.compile_mode}"
+
+    @property
+    def cuda_graph(self) -> bool:
+        return self.compile_mode in GRAPH_COMPILE_MODES
+
+    def describe(self) -> str:
+        how = "eager" if self.compile_mode is None else f"compile {self.compile_mode}"
+        return f"{how} {self.precision} {self.layout}"
+
+
+def default_layout(precision: str) -> str:
+    return "nchw" if precision == "fp32" else "nhwc"
+
+
+def split_list(text: str) -> List[str]:
+    return [m.strip() for m in text.split(",") if m.strip()]
 
 
 class OutOfMemory(Exception):
@@ -50,18 +94,37 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     p.add_argument("--model", choices=[f"rs{d}" for d in S.DEPTHS])
     p.add_argument("--res", type=int, help="resolution of a single config (default: the model's first release one)")
     p.add_argument("--batch", type=int, help="batch size; not halved on OOM when given (default 128, halved)")
-    p.add_argument("--mode", default="fp32", help="comma-separated: fp32 (eager NCHW, no TF32), tf32 (TF32 channels_last)")
-    p.add_argument("--compile", action="store_true", help="also time torch.compile of each mode")
+    p.add_argument("--mode", default="fp32", help="comma-separated precisions: fp32 (strict, no TF32), tf32, fp16, bf16")
+    p.add_argument("--layout", default="auto",
+                   help="comma-separated: auto (NCHW for fp32, channels_last otherwise), nchw, nhwc (channels_last)")
+    p.add_argument("--compile", action="store_true", help="also time torch.compile (inductor) of each precision and layout")
+    p.add_argument("--compile-mode", help="comma-separated torch.compile modes (implies --compile): " + ", ".join(COMPILE_MODES)
+                   + "; default: default")
+    p.add_argument("--no-eager", action="store_true", help="only the compiled runs")
     p.add_argument("--warmup-ms", type=float, default=200.0)
     p.add_argument("--iterations", type=int, default=10)
     p.add_argument("--duration-s", type=float, help="default 1 for the table, 3 for one config")
     p.add_argument("--device", type=int, default=0)
     p.add_argument("--json", help="write the results here (resnetrs-bench-results schema)")
     a = p.parse_args(argv)
-    a.modes = [m.strip() for m in a.mode.split(",") if m.strip()]
+    a.modes = split_list(a.mode)
     bad = [m for m in a.modes if m not in MODES]
     if bad or not a.modes:
         p.error(f"--mode: expected a comma-separated list of {', '.join(MODES)}, got '{a.mode}'")
+    a.layouts = split_list(a.layout)
+    bad = [m for m in a.layouts if m not in LAYOUTS]
+    if bad or not a.layouts:
+        p.error(f"--layout: expected a comma-separated list of {', '.join(LAYOUTS)}, got '{a.layout}'")
+    a.compile_modes = []
+    if a.compile_mode is not None:
+        a.compile_modes = split_list(a.compile_mode)
+        bad = [m for m in a.compile_modes if m not in COMPILE_MODES]
+        if bad or not a.compile_modes:
+            p.error(f"--compile-mode: expected a comma-separated list of {', '.join(COMPILE_MODES)}, got '{a.compile_mode}'")
+    elif a.compile:
+        a.compile_modes = ["default"]
+    if a.no_eager and not a.compile_modes:
+        p.error("--no-eager needs --compile or --compile-mode (nothing would run)")
     if a.table and a.res is not None:
         p.error("--res selects one config; it cannot be combined with --table")
     if a.res is not None and a.model is None:
@@ -77,6 +140,21 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     return a
 
 
+def variant_list(a: argparse.Namespace) -> List[Variant]:
+    """Every variant to run per config, in order: per precision, per layout (duplicates from
+    'auto' dropped), eager first, then each compile mode."""
+    out: List[Variant] = []
+    for prec in a.modes:
+        for lay in a.layouts:
+            layout = default_layout(prec) if lay == "auto" else lay
+            runs: List[Optional[str]] = ([] if a.no_eager else [None]) + list(a.compile_modes)
+            for cm in runs:
+                v = Variant(prec, layout, cm)
+                if v not in out:
+                    out.append(v)
+    return out
+
+
 def config_list(a: argparse.Namespace) -> List[Tuple[int, int]]:
     depth = int(a.model[2:]) if a.model else None
     if a.table or depth is None:
@@ -88,9 +166,11 @@ def config_list(a: argparse.Namespace) -> List[Tuple[int, int]]:
 # ---- protocol ----------------------------------------------------------------------------------
 
 def run_protocol(protocol: Dict[str, Any], warmup: Callable[[], None],
-                 iteration: Callable[[], Tuple[float, float, float]]) -> Dict[str, Any]:
+                 iteration: Callable[[], Tuple[float, float, float]],
+                 after_warmup: Optional[Callable[[], None]] = None) -> Dict[str, Any]:
     """The same loop as resnetrs-bench's protocol.cpp: warm-up by wall time (at least one run),
-    then at least min_iterations runs and min_duration_s seconds."""
+    then at least min_iterations runs and min_duration_s seconds. after_warmup runs between the
+    two (the peer resets the peak-memory counter there)."""
     t0 = time.perf_counter()
     n_warm = 0
     while True:
@@ -99,6 +179,8 @@ def run_protocol(protocol: Dict[str, Any], warmup: Callable[[], None],
         if (time.perf_counter() - t0) * 1000.0 >= protocol["warmup_ms"]:
             break
     warm_s = time.perf_counter() - t0
+    if after_warmup is not None:
+        after_warmup()
     t1 = time.perf_counter()
     samples: List[Tuple[float, float, float]] = []
     while len(samples) < protocol["min_iterations"] or time.perf_counter() - t1 < protocol["min_duration_s"]:
@@ -106,7 +188,7 @@ def run_protocol(protocol: Dict[str, Any], warmup: Callable[[], None],
     return {"warmup_iterations": n_warm, "warmup_s": warm_s, "timed_s": time.perf_counter() - t1, "samples": samples}
 
 
-def make_result(depth: int, res: int, batch_requested: int, batch: int, mode: str, compiled: bool,
+def make_result(depth: int, res: int, batch_requested: int, batch: int, variant: Variant,
                 params: int, build_s: float, runs: Dict[str, Any], memory: Dict[str, Optional[int]],
                 outputs_finite: Optional[bool]) -> Dict[str, Any]:
     """One "results" entry from measured numbers (pure: tested without torch)."""
@@ -115,8 +197,8 @@ def make_result(depth: int, res: int, batch_requested: int, batch: int, mode: st
     enq = [s[2] for s in runs["samples"]]
     return {
         "model": f"rs{depth}", "depth": depth, "resolution": res,
-        "mode": "torch-compile" if compiled else "torch-eager",
-        "precision": mode, "layout": "nhwc" if mode == "tf32" else "nchw", "cuda_graph": False,
+        "mode": variant.mode, "precision": variant.precision, "layout": variant.layout,
+        "cuda_graph": variant.cuda_graph, "compile_mode": variant.compile_mode,
         "weights": "timm-random-init", "batch_requested": batch_requested, "batch": batch,
         "status": "ok", "error": None,
         "params_m": params / 1e6, "gflops_per_image": S.release_gflops(depth, res),
@@ -131,11 +213,11 @@ def make_result(depth: int, res: int, batch_requested: int, batch: int, mode: st
     }
 
 
-def error_result(depth: int, res: int, batch_requested: int, batch: int, mode: str, compiled: bool,
+def error_result(depth: int, res: int, batch_requested: int, batch: int, variant: Variant,
                  message: str) -> Dict[str, Any]:
     return {"model": f"rs{depth}", "depth": depth, "resolution": res,
-            "mode": "torch-compile" if compiled else "torch-eager", "precision": mode,
-            "layout": "nhwc" if mode == "tf32" else "nchw", "cuda_graph": False, "weights": "timm-random-init",
+            "mode": variant.mode, "precision": variant.precision, "layout": variant.layout,
+            "cuda_graph": variant.cuda_graph, "compile_mode": variant.compile_mode, "weights": "timm-random-init",
             "batch_requested": batch_requested, "batch": batch, "status": "error", "error": message}
 
 
@@ -206,57 +288,82 @@ def is_oom(torch, e: BaseException) -> bool:
     return isinstance(e, RuntimeError) and ("out of memory" in text or "CUDNN_STATUS_ALLOC_FAILED" in text)
 
 
-def measure(torch, timm, depth: int, res: int, batch: int, mode: str, compiled: bool,
+DTYPES = {"fp32": "float32", "tf32": "float32", "fp16": "float16", "bf16": "bfloat16"}
+
+
+def measure(torch, timm, depth: int, res: int, batch: int, variant: Variant,
             protocol: Dict[str, Any], device: int) -> Dict[str, Any]:
-    tf32 = mode == "tf32"
+    tf32 = variant.precision == "tf32"
     torch.backends.cudnn.benchmark = True
     torch.backends.cudnn.allow_tf32 = tf32
     torch.backends.cuda.matmul.allow_tf32 = tf32
-    fmt = torch.channels_last if tf32 else torch.contiguous_format
+    dtype = getattr(torch, DTYPES[variant.precision])
+    fmt = torch.channels_last if variant.layout == "nhwc" else torch.contiguous_format
     dev = torch.device("cuda", device)
+    # Inductor's CUDA-graph modes: mark each call as a new step, so a replay may reuse the
+    # previous output's memory (we only ever read the latest output).
+    mark_step = getattr(getattr(torch, "compiler", None), "cudagraph_mark_step_begin", None) if variant.cuda_graph else None
     model = fn = x = y = None
     try:
         with torch.inference_mode():
             # Input first: the memory baseline includes it, as resnetrs-bench's includes its buffers.
             g = torch.Generator(device=dev).manual_seed(0)
-            x = torch.randn(batch, 3, res, res, device=dev, generator=g).contiguous(memory_format=fmt)
+            x = torch.randn(batch, 3, res, res, device=dev, generator=g).to(dtype).contiguous(memory_format=fmt)
             torch.cuda.synchronize(dev)
             baseline = torch.cuda.memory_allocated(dev)
             torch.cuda.reset_peak_memory_stats(dev)
             t0 = time.perf_counter()
             model = timm.create_model(f"resnetrs{depth}", pretrained=False)
             params = sum(p.numel() for p in model.parameters())
-            model = model.to(dev).eval().to(memory_format=fmt)
-            fn = torch.compile(model) if compiled else model
-            y = fn(x)
+            model = model.to(device=dev, dtype=dtype).eval().to(memory_format=fmt)
+            if variant.compile_mode is None:
+                fn = model
+            elif variant.compile_mode == "default":
+                fn = torch.compile(model)
+            else:
+                fn = torch.compile(model, mode=variant.compile_mode)
+
+            def call():
+                if mark_step is not None:
+                    mark_step()
+                return fn(x)
+
+            y = call()
             torch.cuda.synchronize(dev)
             build_s = time.perf_counter() - t0
             after_build = torch.cuda.memory_allocated(dev) - baseline
             stream = torch.cuda.current_stream(dev)
             start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
             out: Dict[str, Any] = {}
+            peaks: Dict[str, int] = {}
 
             def warmup() -> None:
-                out["y"] = fn(x)
+                out["y"] = call()
                 torch.cuda.synchronize(dev)
+
+            def reset_peak() -> None:
+                peaks["before"] = torch.cuda.max_memory_allocated(dev)
+                torch.cuda.reset_peak_memory_stats(dev)
 
             def iteration() -> Tuple[float, float, float]:
                 h0 = time.perf_counter()
                 start.record(stream)
                 e0 = time.perf_counter()
-                out["y"] = fn(x)
+                out["y"] = call()
                 e1 = time.perf_counter()
                 stop.record(stream)
                 stop.synchronize()
                 h1 = time.perf_counter()
                 return start.elapsed_time(stop), (h1 - h0) * 1e3, (e1 - e0) * 1e3
 
-            runs = run_protocol(protocol, warmup, iteration)
+            runs = run_protocol(protocol, warmup, iteration, after_warmup=reset_peak)
             finite = bool(torch.isfinite(out["y"]).all().item())
-            memory = {"peak_bytes": int(torch.cuda.max_memory_allocated(dev) - baseline),
+            steady = torch.cuda.max_memory_allocated(dev)
+            memory = {"peak_bytes": int(max(peaks["before"], steady) - baseline),
+                      "steady_peak_bytes": int(steady - baseline),
                       "after_build_bytes": int(after_build),
                       "after_runs_bytes": int(torch.cuda.memory_allocated(dev) - baseline)}
-        return make_result(depth, res, batch, batch, mode, compiled, params, build_s, runs, memory, finite)
+        return make_result(depth, res, batch, batch, variant, params, build_s, runs, memory, finite)
     except Exception as e:  # noqa: BLE001 - out-of-memory is recognised here, the rest re-raised
         if is_oom(torch, e):
             raise OutOfMemory(short(str(e))) from None
@@ -267,15 +374,15 @@ def measure(torch, timm, depth: int, res: int, batch: int, mode: str, compiled: 
         torch.cuda.empty_cache()
 
 
-def run_config(torch, timm, depth: int, res: int, a: argparse.Namespace, mode: str, compiled: bool,
+def run_config(torch, timm, depth: int, res: int, a: argparse.Namespace, variant: Variant,
                protocol: Dict[str, Any], index: int, count: int) -> Dict[str, Any]:
     requested = a.batch or TABLE_BATCH
     batch = requested
-    name = f"RS-{depth} @{res} {'compile' if compiled else 'eager'} {mode}"
+    name = f"RS-{depth} @{res} {variant.describe()}"
     while True:
         print(f"[{index}/{count}] {name} batch {batch}: building and timing...", file=sys.stderr, flush=True)
         try:
-            r = measure(torch, timm, depth, res, batch, mode, compiled, protocol, a.device)
+            r = measure(torch, timm, depth, res, batch, variant, protocol, a.device)
             r["batch_requested"] = requested
             print(f"[{index}/{count}] {name} batch {batch}: median {r['latency_ms']['median']:.2f} ms, "
                   f"{r['images_per_s']:.1f} images/s, build {r['build_s']:.1f} s", file=sys.stderr, flush=True)
@@ -284,29 +391,31 @@ def run_config(torch, timm, depth: int, res: int, a: argparse.Namespace, mode: s
             if a.batch is not None or batch == 1:
                 msg = f"OUT_OF_MEMORY: batch {batch} does not fit ({e})"
                 print(f"[{index}/{count}] {name}: FAILED: {msg}", file=sys.stderr, flush=True)
-                return error_result(depth, res, requested, batch, mode, compiled, msg)
+                return error_result(depth, res, requested, batch, variant, msg)
             print(f"[{index}/{count}] {name} batch {batch} does not fit: halving", file=sys.stderr, flush=True)
             batch //= 2
         except Exception as e:  # noqa: BLE001 - one failed config must not stop the table
             msg = f"{type(e).__name__}: {short(str(e))}"
             print(f"[{index}/{count}] {name}: FAILED: {msg}", file=sys.stderr, flush=True)
-            return error_result(depth, res, requested, batch, mode, compiled, msg)
+            return error_result(depth, res, requested, batch, variant, msg)
 
 
-def print_table(doc: Dict[str, Any]) -> None:
+def table_lines(doc: Dict[str, Any]) -> List[str]:
     env = doc["environment"]
-    print(f"device: {env['device_name']} (compute capability {env['compute_capability']}, {env['sm_count']} SMs), "
-          f"torch {env['software']['torch']}, timm {env['software']['timm']}, cuDNN {env['cudnn_version']}")
-    print(f"{'model':<8} {'res':>5} {'mode':<14} {'prec':<5} {'batch':>6} {'median ms':>10} {'images/s':>10} "
-          f"{'peak GiB':>9} {'build s':>8}")
+    lines = [f"device: {env['device_name']} (compute capability {env['compute_capability']}, {env['sm_count']} SMs), "
+             f"torch {env['software']['torch']}, timm {env['software']['timm']}, cuDNN {env['cudnn_version']}",
+             f"{'model':<8} {'res':>5} {'mode':<34} {'prec':<5} {'layout':<6} {'batch':>6} {'median ms':>10} "
+             f"{'images/s':>10} {'peak GiB':>9} {'steady GiB':>10} {'build s':>8}"]
     for r in doc["results"]:
-        head = f"RS-{r['depth']:<5} {r['resolution']:>5} {r['mode']:<14} {r['precision']:<5}"
+        head = f"RS-{r['depth']:<5} {r['resolution']:>5} {r['mode']:<34} {r['precision']:<5} {r['layout']:<6}"
         if r["status"] != "ok":
-            print(f"{head} error: {r['error']}")
+            lines.append(f"{head} error: {r['error']}")
             continue
-        peak = r["memory"]["peak_bytes"]
-        print(f"{head} {r['batch']:>6} {r['latency_ms']['median']:>10.2f} {r['images_per_s']:>10.1f} "
-              f"{(peak / 2**30 if peak is not None else float('nan')):>9.2f} {r['build_s']:>8.1f}")
+        gib = [(r["memory"].get(k) / 2**30 if r["memory"].get(k) is not None else float("nan"))
+               for k in ("peak_bytes", "steady_peak_bytes")]
+        lines.append(f"{head} {r['batch']:>6} {r['latency_ms']['median']:>10.2f} {r['images_per_s']:>10.1f} "
+                     f"{gib[0]:>9.2f} {gib[1]:>10.2f} {r['build_s']:>8.1f}")
+    return lines
 
 
 def main(argv: List[str]) -> int:
@@ -330,12 +439,13 @@ def main(argv: List[str]) -> int:
                 "clock": "cuda_event", "data_transfers": "excluded", "synchronization": "per_iteration",
                 "percentiles": "nearest_rank", "reduced_cpu_table": False}
     env = environment(torch, timm, a.device)
-    env["software"]["compile"] = bool(a.compile)
-    runs = [(d, r, m, c) for d, r in configs for m in a.modes for c in ([False, True] if a.compile else [False])]
-    results = [run_config(torch, timm, d, r, a, m, c, protocol, i + 1, len(runs)) for i, (d, r, m, c) in enumerate(runs)]
+    env["software"]["compile"] = bool(a.compile_modes)
+    env["software"]["compile_modes"] = list(a.compile_modes)
+    runs = [(d, r, v) for d, r in configs for v in variant_list(a)]
+    results = [run_config(torch, timm, d, r, a, v, protocol, i + 1, len(runs)) for i, (d, r, v) in enumerate(runs)]
     doc = make_document(env, protocol, results, " ".join([os.path.basename(sys.argv[0])] + argv), torch.__version__)
     S.validate(doc, "torch_peer.py's own output")  # a schema slip is a bug here, not in the reader
-    print_table(doc)
+    print("\n".join(table_lines(doc)))
     if a.json:
         tmp = a.json + ".partial"
         with open(tmp, "w", encoding="utf-8") as f:

@@ -61,6 +61,14 @@ std::unique_ptr<Engine> create_engine(const FoldedWeights& weights, const Engine
 std::unique_ptr<Engine> make_cpu_engine(const FoldedWeights& weights, const EngineOptions& options);
 std::unique_ptr<Engine> make_cuda_engine(const FoldedWeights& weights, const EngineOptions& options);
 
+// The CPU engine emulating 16-bit storage (issue 12 item 2), to tell what accuracy the GPU's fp16
+// and bf16 modes should reach: the convolution weights rounded once to `storage` (kFp16 or kBf16,
+// round to nearest even; kFp32: the plain engine), every stored activation (the normalized
+// input, each convolution's output, the pooled shortcut input, each block's output) rounded after
+// the op that writes it; arithmetic, biases, the SE vectors and weights, the head and the logits in
+// fp32. Tests and accuracy estimates only: not reachable through the C API or resnetrs-bench.
+std::unique_ptr<Engine> make_cpu_engine_emulating(const FoldedWeights& weights, const EngineOptions& options, Precision storage);
+
 // Validates options common to every backend (batch, resolution, enums) against the weights.
 void validate_engine_options(const FoldedWeights& weights, const EngineOptions& options);
 

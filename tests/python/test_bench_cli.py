@@ -244,9 +244,9 @@ def test_peer_without_torch_says_so():
 def test_peer_document_follows_the_schema():
     runs = {"warmup_iterations": 5, "warmup_s": 0.2, "timed_s": 1.1,
             "samples": [(27.0 + 0.1 * i, 27.3 + 0.1 * i, 0.9) for i in range(12)]}
-    ok = torch_peer.make_result(50, 160, 128, 64, "tf32", True, 35_691_912, 6.5, runs,
+    ok = torch_peer.make_result(50, 160, 128, 64, torch_peer.Variant("tf32", "nhwc", "default"), 35_691_912, 6.5, runs,
                                 {"peak_bytes": 3 << 30, "after_build_bytes": 200 << 20, "after_runs_bytes": 300 << 20}, True)
-    err = torch_peer.error_result(420, 320, 128, 1, "fp32", False, "OUT_OF_MEMORY: batch 1 does not fit")
+    err = torch_peer.error_result(420, 320, 128, 1, torch_peer.Variant("fp32", "nchw", None), "OUT_OF_MEMORY: batch 1 does not fit")
     env = {"backend": "cuda", "device_name": "NVIDIA H200", "compute_capability": "9.0", "sm_count": 132,
            "device_memory_bytes": 150 << 30, "driver_version": "13.0", "cuda_runtime_version": "13.0",
            "cudnn_version": torch_peer.version_triple(91900), "cublas_version": None, "host_cpu": "x", "host_cores": 16,
@@ -271,20 +271,150 @@ def test_percentiles_are_nearest_rank():
 def test_peer_halves_the_batch_on_out_of_memory(monkeypatch):
     tried = []
 
-    def fake_measure(torch, timm, depth, res, batch, mode, compiled, protocol, device):
+    def fake_measure(torch, timm, depth, res, batch, variant, protocol, device):
         tried.append(batch)
         if batch > 32:
             raise torch_peer.OutOfMemory("CUDA out of memory")
         runs = {"warmup_iterations": 1, "warmup_s": 0.2, "timed_s": 1.0, "samples": [(10.0, 10.2, 0.5)] * 10}
-        return torch_peer.make_result(depth, res, batch, batch, mode, compiled, 1000, 1.0, runs,
+        return torch_peer.make_result(depth, res, batch, batch, variant, 1000, 1.0, runs,
                                       {"peak_bytes": 1, "after_build_bytes": 1, "after_runs_bytes": 1}, True)
 
     monkeypatch.setattr(torch_peer, "measure", fake_measure)
+    eager = torch_peer.Variant("fp32", "nchw", None)
     a = torch_peer.parse_args(["--model", "rs420", "--res", "320"])
-    r = torch_peer.run_config(None, None, 420, 320, a, "fp32", False, {}, 1, 1)
+    r = torch_peer.run_config(None, None, 420, 320, a, eager, {}, 1, 1)
     assert tried == [128, 64, 32] and r["batch"] == 32 and r["batch_requested"] == 128
     # An explicit --batch is never halved: the config fails instead.
     tried.clear()
     a = torch_peer.parse_args(["--model", "rs420", "--res", "320", "--batch", "64"])
-    r = torch_peer.run_config(None, None, 420, 320, a, "fp32", False, {}, 1, 1)
+    r = torch_peer.run_config(None, None, 420, 320, a, eager, {}, 1, 1)
     assert tried == [64] and r["status"] == "error" and "OUT_OF_MEMORY" in r["error"]
+
+
+# ---- the peer's precisions, layouts and compile modes (issue 12 item 5), without PyTorch ----------
+
+V = torch_peer.Variant
+
+
+def test_peer_mode_flags_are_checked():
+    for args, fragment in [(["--mode", "fp8"], "--mode: expected"), (["--layout", "chw"], "--layout: expected"),
+                           (["--compile-mode", "fast"], "--compile-mode: expected"),
+                           (["--no-eager"], "--no-eager needs --compile")]:
+        r = run_py("torch_peer.py", *args)
+        assert r.returncode == 2 and fragment in r.stderr, (args, r.stderr)
+    r = run_py("torch_peer.py", "--help")
+    for flag in ("--layout", "--compile-mode", "--no-eager", "max-autotune", "bf16"):
+        assert flag in r.stdout, flag
+
+
+def test_peer_variants_per_precision_layout_and_compile_mode():
+    def variants(*argv):
+        return torch_peer.variant_list(torch_peer.parse_args(list(argv)))
+
+    assert variants() == [V("fp32", "nchw", None)]
+    # auto: NCHW for strict fp32, channels_last for the others (what a user picks).
+    assert variants("--mode", "fp32,tf32,fp16,bf16") == [V("fp32", "nchw", None), V("tf32", "nhwc", None),
+                                                       V("fp16", "nhwc", None), V("bf16", "nhwc", None)]
+    # --compile: inductor's default mode; --compile-mode implies --compile; eager comes first.
+    assert variants("--mode", "fp16", "--compile") == [V("fp16", "nhwc", None), V("fp16", "nhwc", "default")]
+    assert variants("--mode", "fp16,bf16", "--compile-mode", "max-autotune") == [
+        V("fp16", "nhwc", None), V("fp16", "nhwc", "max-autotune"), V("bf16", "nhwc", None), V("bf16", "nhwc", "max-autotune")]
+    # channels_last fp32 on request; 'auto' duplicates dropped.
+    assert variants("--layout", "auto,nchw,nhwc") == [V("fp32", "nchw", None), V("fp32", "nhwc", None)]
+    assert variants("--mode", "tf32", "--no-eager", "--compile-mode", "default,max-autotune") == [
+        V("tf32", "nhwc", "default"), V("tf32", "nhwc", "max-autotune")]
+
+
+def test_peer_variant_mode_names_and_cuda_graphs():
+    assert V("fp32", "nchw", None).mode == "torch-eager"
+    assert V("fp32", "nchw", "default").mode == "torch-compile"  # as recorded before compile modes
+    assert V("fp16", "nhwc", "max-autotune").mode == "torch-compile-max-autotune"
+    assert [V("fp16", "nhwc", m).cuda_graph for m in (None, "default", "reduce-overhead", "max-autotune",
+                                                      "max-autotune-no-cudagraphs")] == [False, False, True, True, False]
+    assert V("bf16", "nhwc", "max-autotune").describe() == "compile max-autotune bf16 nhwc"
+
+
+def test_peer_protocol_resets_between_warmup_and_timing():
+    log = []
+    runs = torch_peer.run_protocol({"warmup_ms": 0.0, "min_iterations": 3, "min_duration_s": 0.0},
+                                   lambda: log.append("w"), lambda: (log.append("i"), (1.0, 1.0, 1.0))[1],
+                                   after_warmup=lambda: log.append("reset"))
+    assert log == ["w", "reset", "i", "i", "i"] and len(runs["samples"]) == 3
+
+
+def fake_runs(median_ms):
+    return {"warmup_iterations": 3, "warmup_s": 0.2, "timed_s": 1.0,
+            "samples": [(median_ms * f, median_ms * f + 0.3, 0.1) for f in (0.99, 1.0, 1.01, 1.0, 1.02)]}
+
+
+def peer_doc(entries):
+    """A torch_peer document from (depth, res, batch, Variant, median ms) with invented numbers."""
+    results = []
+    for depth, res, batch, variant, ms in entries:
+        results.append(torch_peer.make_result(depth, res, batch, batch, variant, 1000, 30.0, fake_runs(ms),
+                                              {"peak_bytes": 3 << 30, "steady_peak_bytes": 1 << 30,
+                                               "after_build_bytes": 1 << 29, "after_runs_bytes": 1 << 29}, True))
+    doc = S.load(TORCH_FIXTURE)
+    doc["results"] = results
+    doc["command"] = "FIXTURE built by test_bench_cli.py: invented numbers"
+    return doc
+
+
+def test_peer_half_precision_compiled_result_follows_the_schema():
+    doc = peer_doc([(50, 160, 128, V("fp16", "nhwc", "max-autotune"), 4.1)])
+    S.validate(json.loads(json.dumps(doc)), "peer document")
+    (r,) = doc["results"]
+    assert (r["mode"], r["precision"], r["layout"], r["cuda_graph"], r["compile_mode"]) == (
+        "torch-compile-max-autotune", "fp16", "nhwc", True, "max-autotune")
+    assert r["memory"]["steady_peak_bytes"] == 1 << 30
+    # The optional keys are type-checked when present.
+    r["memory"]["steady_peak_bytes"] = "1 GiB"
+    r["compile_mode"] = 3
+    problems = S.validation_problems(json.loads(json.dumps(doc)))
+    assert any("steady_peak_bytes" in p for p in problems) and any("compile_mode" in p for p in problems)
+
+
+def test_join_each_precision_against_eager_compiled_and_the_best(tmp_path):
+    ours = S.load(OURS_FIXTURE)
+    ok = [r for r in ours["results"] if r["status"] == "ok" and r["depth"] == 50]
+    results = []
+    for prec, ms in (("fp32", 18.0), ("fp16", 3.0), ("bf16", 3.3)):
+        r = json.loads(json.dumps(ok[0]))
+        r["precision"], r["layout"] = prec, ("nchw" if prec == "fp32" else "nhwc")
+        r["latency_ms"] = S.summarize([ms] * 5)
+        r["samples_ms"], r["iterations"] = [ms] * 5, 5
+        results.append(r)
+    ours["results"] = results
+    peer = peer_doc([
+        (50, 160, 128, V("fp32", "nchw", None), 27.0), (50, 160, 128, V("fp32", "nchw", "max-autotune"), 25.9),
+        (50, 160, 128, V("fp16", "nhwc", None), 9.1), (50, 160, 128, V("fp16", "nhwc", "max-autotune"), 4.1),
+        (50, 160, 64, V("bf16", "nhwc", None), 4.0), (50, 160, 128, V("bf16", "nhwc", "max-autotune"), 8.4),
+    ])
+    paths = []
+    for name, doc in (("ours.json", ours), ("peer.json", peer)):
+        (tmp_path / name).write_text(json.dumps(doc))
+        paths.append(str(tmp_path / name))
+    js, md = tmp_path / "joined.json", tmp_path / "joined.md"
+    r = run_py("join_results.py", *paths, "--json", str(js), "--markdown", str(md))
+    assert r.returncode == 0, r.stderr
+    joined = json.loads(js.read_text())
+    # Same precision only: fp16 against both fp16 series, never against fp32 or bf16.
+    names = joined["ratios"]
+    assert "ours fp16 graph / torch eager fp16 nhwc" in names
+    assert "ours fp16 graph / torch compile-max-autotune fp16 nhwc" in names
+    assert not any(n.startswith("ours fp16") and ("fp32" in n or "bf16" in n) for n in names)
+    assert not any(n.startswith("ours fp32") and "fp16" in n for n in names)
+    (row,) = joined["rows"]
+    ratios = row["ratios"]
+    assert ratios["ours fp16 graph / torch compile-max-autotune fp16 nhwc"]["ratio"] == pytest.approx(3.0 / 4.1, rel=1e-3)
+    # The strongest PyTorch per precision: max-autotune for fp16, fp32; for bf16 the eager run at
+    # batch 64 is faster per image (4.0/64 < 8.4/128) and is marked as a different batch.
+    best16 = ratios["ours fp16 graph / best torch fp16"]
+    assert best16["against"] == "torch compile-max-autotune fp16 nhwc" and best16["ratio"] == pytest.approx(3.0 / 4.1, rel=1e-3)
+    assert ratios["ours fp32 graph / best torch fp32"]["against"] == "torch compile-max-autotune fp32 nchw"
+    best_bf16 = ratios["ours bf16 graph / best torch bf16"]
+    assert best_bf16["against"] == "torch eager bf16 nhwc" and best_bf16["batches_differ"]
+    assert best_bf16["ratio"] == pytest.approx((3.3 / 128) / (4.0 / 64), rel=1e-3)
+    assert "ours bf16 graph / best torch bf16" in r.stdout and "0.41*" in r.stdout
+    table = [line for line in md.read_text().splitlines() if line.startswith("|")]
+    assert len(table) == 3 and table[2].startswith("| RS-50 @160 |")
