@@ -11,19 +11,20 @@ namespace {
 
 bool is_pointwise(const ConvParams& p) { return p.kernel == 1 && p.stride == 1 && p.pad == 0 && p.top() == 0 && p.left() == 0; }
 
-// In place: x = act(x + bias) over one output plane.
-void bias_act(float* plane, int hw, float bias, Activation act) {
+// In place: x = act(x + bias) over one output plane; no bias is added when there is none.
+void bias_act(float* plane, int hw, const float* bias, Activation act) {
+  const float b = bias ? *bias : 0.0f;
   switch (act) {
     case Activation::kNone:
-      if (bias != 0.0f) {
-        for (int i = 0; i < hw; ++i) plane[i] += bias;
+      if (bias) {
+        for (int i = 0; i < hw; ++i) plane[i] += b;
       }
       break;
     case Activation::kRelu:
-      for (int i = 0; i < hw; ++i) plane[i] = std::max(plane[i] + bias, 0.0f);
+      for (int i = 0; i < hw; ++i) plane[i] = std::max(plane[i] + b, 0.0f);
       break;
     case Activation::kSwish:
-      for (int i = 0; i < hw; ++i) plane[i] = swish(plane[i] + bias);
+      for (int i = 0; i < hw; ++i) plane[i] = swish(plane[i] + b);
       break;
   }
 }
@@ -76,7 +77,7 @@ void conv2d(const ConvParams& p, const float* in, const float* weight, const flo
     float* dst = out + size_t(b) * p.cout * hw;
     // dst[cout, hw] = weight[cout, kdim] * col[kdim, hw]
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, p.cout, hw, kdim, 1.0f, weight, kdim, col, hw, 0.0f, dst, hw);
-    for (int o = 0; o < p.cout; ++o) bias_act(dst + size_t(o) * hw, hw, bias ? bias[o] : 0.0f, act);
+    for (int o = 0; o < p.cout; ++o) bias_act(dst + size_t(o) * hw, hw, bias ? bias + o : nullptr, act);
   }
 }
 
@@ -130,8 +131,12 @@ void excite_residual(const float* x, const float* gate, const float* shortcut, i
   for (size_t plane = 0; plane < size_t(n) * c; ++plane) {
     const float g = gate[plane];
     const size_t base = plane * hw;
-    for (int i = 0; i < hw; ++i) out[base + i] = x[base + i] * g + shortcut[base + i];
-    bias_act(out + base, hw, 0.0f, act);
+    if (act == Activation::kRelu) {
+      for (int i = 0; i < hw; ++i) out[base + i] = std::max(x[base + i] * g + shortcut[base + i], 0.0f);
+    } else {
+      for (int i = 0; i < hw; ++i) out[base + i] = x[base + i] * g + shortcut[base + i];
+      bias_act(out + base, hw, nullptr, act);
+    }
   }
 }
 
