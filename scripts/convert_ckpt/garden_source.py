@@ -134,9 +134,14 @@ class GardenSource(Source):
                     other_slots += 1
         self._ema_slots = slots
         self._has_optimizer = bool(slots) or other_slots > 0
+        ema_action = os.path.basename(self.prefix).startswith(EMA_CHECKPOINT_PREFIX)
         if not self.use_ema:
+            if ema_action:
+                raise self._fail(f"--no-ema, but this is an EMA checkpoint ({EMA_CHECKPOINT_PREFIX}-N, saved with the "
+                                 "averages swapped into the model): its model variables are the EMA values. "
+                                 "Convert the trainer's checkpoint (ckpt-N) with --no-ema for the raw values")
             return "model"
-        if os.path.basename(self.prefix).startswith(EMA_CHECKPOINT_PREFIX):
+        if ema_action:
             return "ema-swapped"  # saved between two swap_weights(): the variables are the averages
         if slots:
             return "ema-slots"

@@ -150,6 +150,8 @@ def test_model_only_and_ema_action_checkpoints(case):
     assert r.returncode == 0, r.stderr
     names = _check_file(str(out), case.ema, 50, "(EMA: the model variables of an EMA checkpoint)")
     assert all("OPTIMIZER_SLOT" not in n for n in names.values())
+    r = H.run_converter("--tf", case.ckpt["ema"], "--out", case.tmp / "x.h5", "--no-ema")
+    assert r.returncode == 1 and "this is an EMA checkpoint" in r.stderr
 
 
 def test_no_ema_and_activation_flags(case):
