@@ -10,7 +10,7 @@ from typing import List, Optional
 from . import __version__
 from .convert import convert, parse_train_resolution
 from .resnetrs_mapping import DEPTHS, MappingError
-from .sources import ConvertError, KerasSource, TFSource, TimmSource
+from .sources import ConvertError, KerasSource, TimmSource, open_tf_checkpoint
 from .tf_bundle import BundleError
 
 PROG = "convert_ckpt"
@@ -28,13 +28,16 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog=PROG,
-        description="Convert a ResNet-RS checkpoint (TF1 tensor bundle V2, timm state dict, or Keras "
-                    "ResNet-RS weights) into the engine's resnetrs-weights HDF5 file.",
+        description="Convert a ResNet-RS checkpoint (the TF1 release's or the TF2 Model Garden's tensor "
+                    "bundle, a timm state dict, or Keras ResNet-RS weights) into the engine's "
+                    "resnetrs-weights HDF5 file.",
         epilog="Example: convert_ckpt.py --tf resnet-rs-50-i160/model.ckpt --out rs50-i160.h5")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--tf", metavar="PREFIX",
-                     help="TF1 checkpoint: the prefix (model.ckpt), the .index file, or a directory with a "
-                          "'checkpoint' file or exactly one *.index")
+                     help="TensorFlow checkpoint, TF1 release (tensorflow/tpu) or TF2 Model Garden "
+                          "(official/vision resnet_rs_imagenet; detected by its object graph): the prefix "
+                          "(model.ckpt, ckpt-N), the .index file, or a directory with a 'checkpoint' file "
+                          "or exactly one *.index")
     src.add_argument("--timm", metavar="FILE",
                      help="timm resnetrs* state dict: .safetensors (or .pth when PyTorch is installed)")
     src.add_argument("--keras", metavar="FILE",
@@ -46,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-ema", action="store_true",
                    help="TF: use the raw training values instead of the ExponentialMovingAverage shadows "
                         "(not what the released accuracies were measured with)")
+    p.add_argument("--activation", choices=("swish", "relu"), default=None,
+                   help="TF2 Model Garden only: the activation the model was trained with (checkpoints do "
+                        "not record it; default swish, as in resnet_rs_imagenet)")
     p.add_argument("--list", action="store_true", help="print the source's tensors (name, dtype, shape) and exit")
     p.add_argument("--train-resolution", type=int, default=None, metavar="N",
                    help="resolution the checkpoint was trained at (default: parsed from a path like "
@@ -87,6 +93,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.no_ema and not args.tf:
         _err("--no-ema applies to --tf checkpoints only")
         return 2
+    if args.activation and not args.tf:
+        _err("--activation applies to --tf checkpoints of the TF2 Model Garden only")
+        return 2
     try:
         signal.signal(signal.SIGTERM, _on_sigterm)
     except (ValueError, OSError):  # not the main thread
@@ -98,7 +107,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             if args.no_ema:
                 _warn("--no-ema: converting the raw training values, not the ExponentialMovingAverage "
                       "shadows the released accuracies were measured with")
-            source = TFSource(args.tf, verify=not args.no_verify, use_ema=not args.no_ema)
+            source = open_tf_checkpoint(args.tf, verify=not args.no_verify, use_ema=not args.no_ema,
+                                        activation=args.activation)
             src_path = source.prefix
         elif args.timm:
             source = TimmSource(args.timm)

@@ -22,6 +22,7 @@ from .sources import ConvertError, PlanItem, Source
 
 FORMAT = "resnetrs-weights"
 FORMAT_VERSION = 1
+FORMAT_MINOR = 1  # adds the network variant: activation, stride2_padding, stage1_shortcut_pool
 CONVERTER_VERSION = f"resnetrs convert_ckpt {__version__}"
 PROGRESS_MIN_BYTES = 64 << 20
 
@@ -36,6 +37,7 @@ class Summary:
     out: str
     bn_epsilon: float
     train_resolution: int
+    variant: dict
     seconds: float
     ignored: List[str]
 
@@ -43,9 +45,17 @@ class Summary:
         s = (f"converted ResNet-RS-{self.depth} (blocks {','.join(map(str, M.BLOCKS_PER_STAGE[self.depth]))}, "
              f"{self.num_classes} classes): {self.tensors} tensors, {self.values:,} values "
              f"({self.values * 4 / 2**20:.1f} MiB) from {self.source} -> {self.out} "
-             f"[bn_epsilon {self.bn_epsilon:g}, train_resolution {self.train_resolution}] "
+             f"[bn_epsilon {self.bn_epsilon:g}, train_resolution {self.train_resolution}"
+             f"{self._variant_text()}] "
              f"in {self.seconds:.1f} s")
         return s
+
+    def _variant_text(self) -> str:
+        v = self.variant
+        if v["activation"] == "relu" and v["stride2_padding"] == "symmetric" and v["stage1_shortcut_pool"] == "none":
+            return ""  # the TF1 release's network: the line reads as before
+        return (f", activation {v['activation']}, stride2_padding {v['stride2_padding']}, "
+                f"stage1_shortcut_pool {v['stage1_shortcut_pool']}")
 
 
 _RES_RE = re.compile(r"resnet-rs-(\d+)-i(\d+)")
@@ -127,6 +137,7 @@ def convert(source: Source, out: str, depth: Optional[int] = None, train_resolut
             a = f.attrs
             a["format"] = FORMAT
             a["format_version"] = np.int32(FORMAT_VERSION)
+            a["format_minor"] = np.int32(FORMAT_MINOR)
             a["depth"] = np.int32(detected)
             a["blocks_per_stage"] = np.asarray(M.BLOCKS_PER_STAGE[detected], dtype=np.int32)
             a["num_classes"] = np.int32(num_classes)
@@ -136,6 +147,8 @@ def convert(source: Source, out: str, depth: Optional[int] = None, train_resolut
             a["train_resolution"] = np.int32(train_resolution)
             a["source"] = source.description()
             a["converter_version"] = CONVERTER_VERSION
+            for name in ("activation", "stride2_padding", "stage1_shortcut_pool"):
+                a[name] = source.variant[name]
             values = 0
             for n, it in enumerate(items):
                 arr = _transform(source.read(it.key), it.transform)
@@ -165,4 +178,4 @@ def convert(source: Source, out: str, depth: Optional[int] = None, train_resolut
                 pass
     ignored = source.ignored({it.key for it in items})
     return Summary(detected, num_classes, len(items), values, source.description(), out,
-                   float(source.bn_epsilon), int(train_resolution), time.time() - t0, ignored)
+                   float(source.bn_epsilon), int(train_resolution), dict(source.variant), time.time() - t0, ignored)

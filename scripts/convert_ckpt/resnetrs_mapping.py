@@ -35,6 +35,15 @@ BN_EPSILON_TF = 1.001e-5   # TF1 graph: fused BN raises 1e-5 to 1.001e-5
 BN_EPSILON_TIMM = 1e-5
 
 
+# Named by every "this is not a checkpoint we know" error.
+SUPPORTED_FAMILIES = (
+    "Supported checkpoint families: --tf takes the TF1 release's checkpoints (tensorflow/tpu "
+    "resnet_rs, tf.layers names conv2d*/batch_normalization*/dense with ExponentialMovingAverage "
+    "shadows) and the TF2 Model Garden's object-based checkpoints (tensorflow/models official/vision, "
+    "experiment resnet_rs_imagenet: a tf.train.Checkpoint of the trainer or of the model); --timm "
+    "takes timm resnetrs* state dicts; --keras takes tf_keras.applications.ResNetRS* HDF5 weights")
+
+
 class MappingError(Exception):
     """The source does not look like a ResNet-RS model this tool knows."""
 
@@ -223,7 +232,7 @@ def detect_depth_tf(names: Iterable[str]) -> int:
             bns.add(int(m.group(1) or 0))
     if not convs:
         raise MappingError("no 'conv2d*/kernel' variables found: this does not look like a ResNet-RS "
-                           "TF1 checkpoint")
+                           "TF1 checkpoint. " + SUPPORTED_FAMILIES)
     nconv = max(convs) + 1
     nbn = max(bns) + 1 if bns else 0
     if (nconv - 8) % 5 or depth_from_total_blocks((nconv - 8) // 5) is None:

@@ -16,6 +16,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from . import resnetrs_mapping as M
+from .garden_mapping import TF1_VARIANT
 from .tf_bundle import BundleReader
 
 
@@ -41,6 +42,9 @@ def _short_list(items: List[str], n: int = 5) -> str:
 class Source:
     kind = "?"
     bn_epsilon = M.BN_EPSILON_TIMM
+    # The network variant written into the file (format 1.1); every source but the TF2 Model Garden
+    # holds the TF1 release's network (timm and Keras ResNet-RS are ports of it).
+    variant = TF1_VARIANT
 
     def list(self) -> List[Tuple[str, str, Tuple[int, ...]]]:
         raise NotImplementedError
@@ -92,8 +96,9 @@ class TFSource(Source):
     kind = "tf"
     bn_epsilon = M.BN_EPSILON_TF
 
-    def __init__(self, path: str, verify: bool = True, use_ema: bool = True):
-        self.reader = BundleReader(path, verify=verify)
+    def __init__(self, path: str, verify: bool = True, use_ema: bool = True,
+                 reader: Optional[BundleReader] = None):
+        self.reader = reader if reader is not None else BundleReader(path, verify=verify)
         self.prefix = self.reader.prefix
         self.use_ema = use_ema
         self._avail = {e.name: (e.dtype, e.shape) for e in self.reader.entries()}
@@ -423,3 +428,21 @@ class KerasSource(Source):
 
     def ignored(self, used: set) -> List[str]:
         return sorted(k for k in self._avail if k not in used)
+
+
+def open_tf_checkpoint(path: str, verify: bool = True, use_ema: bool = True,
+                       activation: Optional[str] = None) -> Source:
+    """A TF checkpoint of either family: TF2 object-based (it has an object graph) -> the Model
+    Garden source; otherwise the TF1 release's name-based checkpoint."""
+    from .garden_source import GardenSource, is_object_based
+    reader = BundleReader(path, verify=verify)
+    try:
+        if is_object_based(reader):
+            return GardenSource(reader, use_ema=use_ema, activation=activation)
+        if activation is not None:
+            raise ConvertError("--activation applies to TF2 Model Garden checkpoints only; this is a TF1 "
+                               "checkpoint (the TF1 release's ResNet-RS uses relu)")
+        return TFSource(path, verify=verify, use_ema=use_ema, reader=reader)
+    except BaseException:
+        reader.close()
+        raise

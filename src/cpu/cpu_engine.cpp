@@ -79,11 +79,13 @@ class CpuEngine final : public Engine {
     p.kernel = s.kernel;
     p.stride = s.stride;
     p.pad = s.pad;
+    p.pad_top = s.pad_top;
+    p.pad_left = s.pad_left;
     return p;
   }
 
   void conv(const ConvShape& s, const FoldedConv& f, int batch, const float* in, float* out) {
-    cpu::conv2d(params(s, batch), in, f.weight.data(), f.bias.data(), s.relu, out, m_workspace.data());
+    cpu::conv2d(params(s, batch), in, f.weight.data(), f.bias.data(), s.act, out, m_workspace.data());
     stored(out, size_t(batch) * s.cout * s.h_out * s.w_out);
   }
 
@@ -103,14 +105,14 @@ class CpuEngine final : public Engine {
     if (b.has_projection) {
       const float* src = m_x.data();
       if (b.pool_shortcut) {
-        cpu::avg_pool_2x2_same(m_x.data(), batch, b.cin, b.h_in, b.w_in, m_pooled_input.data());
+        cpu::avg_pool_2x2_same(m_x.data(), batch, b.cin, b.h_in, b.w_in, b.pool_stride, m_pooled_input.data());
         stored(m_pooled_input.data(), size_t(batch) * b.cin * b.h_out * b.w_out);
         src = m_pooled_input.data();
       }
       conv(b.shortcut, f.shortcut, batch, src, m_shortcut.data());
       shortcut = m_shortcut.data();
     }
-    cpu::excite_residual_relu(m_t3.data(), m_gate.data(), shortcut, batch, b.cout, hw, m_x.data());
+    cpu::excite_residual(m_t3.data(), m_gate.data(), shortcut, batch, b.cout, hw, b.act, m_x.data());
     stored(m_x.data(), size_t(batch) * b.cout * hw);
   }
 

@@ -9,18 +9,36 @@
 namespace resnetrs::cpu {
 namespace {
 
-bool is_pointwise(const ConvParams& p) { return p.kernel == 1 && p.stride == 1 && p.pad == 0; }
+bool is_pointwise(const ConvParams& p) { return p.kernel == 1 && p.stride == 1 && p.pad == 0 && p.top() == 0 && p.left() == 0; }
+
+// In place: x = act(x + bias) over one output plane; no bias is added when there is none.
+void bias_act(float* plane, int hw, const float* bias, Activation act) {
+  const float b = bias ? *bias : 0.0f;
+  switch (act) {
+    case Activation::kNone:
+      if (bias) {
+        for (int i = 0; i < hw; ++i) plane[i] += b;
+      }
+      break;
+    case Activation::kRelu:
+      for (int i = 0; i < hw; ++i) plane[i] = std::max(plane[i] + b, 0.0f);
+      break;
+    case Activation::kSwish:
+      for (int i = 0; i < hw; ++i) plane[i] = swish(plane[i] + b);
+      break;
+  }
+}
 
 // col[(ci, ky, kx), (oy, ox)] of one image.
 void im2col(const ConvParams& p, const float* img, float* col) {
-  const int ho = p.h_out(), wo = p.w_out(), k = p.kernel;
+  const int ho = p.h_out(), wo = p.w_out(), k = p.kernel, top = p.top(), left = p.left();
   for (int ci = 0; ci < p.cin; ++ci) {
     const float* plane = img + size_t(ci) * p.h * p.w;
     for (int ky = 0; ky < k; ++ky) {
       for (int kx = 0; kx < k; ++kx) {
         float* dst = col + ((size_t(ci) * k + ky) * k + kx) * ho * wo;
         for (int oy = 0; oy < ho; ++oy) {
-          const int iy = oy * p.stride - p.pad + ky;
+          const int iy = oy * p.stride - top + ky;
           float* row = dst + size_t(oy) * wo;
           if (iy < 0 || iy >= p.h) {
             std::fill(row, row + wo, 0.0f);
@@ -28,7 +46,7 @@ void im2col(const ConvParams& p, const float* img, float* col) {
           }
           const float* src = plane + size_t(iy) * p.w;
           for (int ox = 0; ox < wo; ++ox) {
-            const int ix = ox * p.stride - p.pad + kx;
+            const int ix = ox * p.stride - left + kx;
             row[ox] = (ix >= 0 && ix < p.w) ? src[ix] : 0.0f;
           }
         }
@@ -40,11 +58,11 @@ void im2col(const ConvParams& p, const float* img, float* col) {
 }  // namespace
 
 size_t ConvParams::workspace_floats() const {
-  if (kernel == 1 && stride == 1 && pad == 0) return 0;
+  if (is_pointwise(*this)) return 0;
   return size_t(cin) * kernel * kernel * h_out() * w_out();
 }
 
-void conv2d(const ConvParams& p, const float* in, const float* weight, const float* bias, bool relu, float* out,
+void conv2d(const ConvParams& p, const float* in, const float* weight, const float* bias, Activation act, float* out,
             float* workspace) {
   const int ho = p.h_out(), wo = p.w_out();
   const int hw = ho * wo;
@@ -59,27 +77,23 @@ void conv2d(const ConvParams& p, const float* in, const float* weight, const flo
     float* dst = out + size_t(b) * p.cout * hw;
     // dst[cout, hw] = weight[cout, kdim] * col[kdim, hw]
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, p.cout, hw, kdim, 1.0f, weight, kdim, col, hw, 0.0f, dst, hw);
-    for (int o = 0; o < p.cout; ++o) {
-      float* plane = dst + size_t(o) * hw;
-      const float bo = bias ? bias[o] : 0.0f;
-      if (relu) {
-        for (int i = 0; i < hw; ++i) plane[i] = std::max(plane[i] + bo, 0.0f);
-      } else if (bias) {
-        for (int i = 0; i < hw; ++i) plane[i] += bo;
-      }
-    }
+    for (int o = 0; o < p.cout; ++o) bias_act(dst + size_t(o) * hw, hw, bias ? bias + o : nullptr, act);
   }
 }
 
 void avg_pool_2x2_same(const float* in, int n, int c, int h, int w, float* out) {
-  const int ho = (h + 1) / 2, wo = (w + 1) / 2;
+  avg_pool_2x2_same(in, n, c, h, w, 2, out);
+}
+
+void avg_pool_2x2_same(const float* in, int n, int c, int h, int w, int stride, float* out) {
+  const int ho = (h + stride - 1) / stride, wo = (w + stride - 1) / stride;
   for (size_t plane = 0; plane < size_t(n) * c; ++plane) {
     const float* src = in + plane * h * w;
     float* dst = out + plane * ho * wo;
     for (int oy = 0; oy < ho; ++oy) {
-      const int y0 = 2 * oy, y1 = std::min(2 * oy + 1, h - 1);
+      const int y0 = stride * oy, y1 = std::min(y0 + 1, h - 1);
       for (int ox = 0; ox < wo; ++ox) {
-        const int x0 = 2 * ox, x1 = std::min(2 * ox + 1, w - 1);
+        const int x0 = stride * ox, x1 = std::min(x0 + 1, w - 1);
         float s = 0.0f;
         int cnt = 0;
         for (int y = y0; y <= y1; ++y) {
@@ -112,11 +126,17 @@ void se_gate(const float* pooled, int n, int c, int r, const float* w1, const fl
   for (size_t i = 0; i < size_t(n) * c; ++i) gate[i] = 1.0f / (1.0f + std::exp(-gate[i]));
 }
 
-void excite_residual_relu(const float* x, const float* gate, const float* shortcut, int n, int c, int hw, float* out) {
+void excite_residual(const float* x, const float* gate, const float* shortcut, int n, int c, int hw, Activation act,
+                     float* out) {
   for (size_t plane = 0; plane < size_t(n) * c; ++plane) {
     const float g = gate[plane];
     const size_t base = plane * hw;
-    for (int i = 0; i < hw; ++i) out[base + i] = std::max(x[base + i] * g + shortcut[base + i], 0.0f);
+    if (act == Activation::kRelu) {
+      for (int i = 0; i < hw; ++i) out[base + i] = std::max(x[base + i] * g + shortcut[base + i], 0.0f);
+    } else {
+      for (int i = 0; i < hw; ++i) out[base + i] = x[base + i] * g + shortcut[base + i];
+      bias_act(out + base, hw, nullptr, act);
+    }
   }
 }
 

@@ -254,7 +254,7 @@ CudaEngine::CudaEngine(const FoldedWeights& weights, const EngineOptions& option
     li.layer = l.shape.name;
     li.geometry = geometry(l.shape, options.max_batch).describe();
     li.choice = st.shapes[l.unique].choice.to_string();
-    li.relu = l.shape.relu;
+    li.relu = l.shape.relu();
     li.from_cache = m_from_cache[l.unique];
     li.workspace = st.shapes[l.unique].choice.workspace;
     m_info.layers.push_back(li);
@@ -350,14 +350,14 @@ void CudaEngine::tune() {
     try {
       m_tuned_convs.emplace_back(m_cudnn.get(), g, m_strict);
       LegacyConv& conv = m_tuned_convs.back();
-      const std::string key = cuda::tuning_key(m_device, prec, layout, g, s.relu, cap);
+      const std::string key = cuda::tuning_key(m_device, prec, layout, g, s.relu(), cap);
       ConvChoice c;
       bool hit = cache.lookup(key, &c);
       if (hit) {
         // A cached choice must still be valid here: allowed math, identity rule, workspace.
         size_t bytes = 0;
         hit = (!m_strict || c.math == cuda::ConvMath::kFma) &&
-              (s.relu || c.mode == ConvMode::kPlain || c.algo == cuda::kAlgoImplicitPrecompGemm) &&
+              (s.relu() || c.mode == ConvMode::kPlain || c.algo == cuda::kAlgoImplicitPrecompGemm) &&
               conv.workspace_size(c.algo, c.math, &bytes) == CUDNN_STATUS_SUCCESS && bytes <= cap;
         c.workspace = bytes;
         if (!hit) warn("tuning cache entry for " + s.name + " (" + key + ") is not usable here; re-tuning");
@@ -387,7 +387,7 @@ void CudaEngine::tune() {
         tb.y = buf(uc.out);
         tb.workspace = tune_ws.get();
         tb.workspace_bytes = tune_ws.get() ? cap : 0;
-        const cuda::TuneOutcome outcome = cuda::tune_conv(conv, s.relu, tb, m_layout, m_stream.get(), policy);
+        const cuda::TuneOutcome outcome = cuda::tune_conv(conv, s.relu(), tb, m_layout, m_stream.get(), policy);
         c = outcome.best;
         cache.put(key, c);
         ++m_info.shapes_tuned;
@@ -518,14 +518,14 @@ void CudaEngine::forward(BatchState& st, cudaStream_t s) {
     const cuda::ConvLayer& l = m_plan.convs[size_t(layer)];
     ShapeState& ss = st.shapes[size_t(l.unique)];
     try {
-      cuda::run_conv_choice(ss.conv, l.shape.relu, ss.choice, buf(l.in), dc.weight, dc.bias, buf(l.out), m_workspace.get(),
+      cuda::run_conv_choice(ss.conv, l.shape.relu(), ss.choice, buf(l.in), dc.weight, dc.bias, buf(l.out), m_workspace.get(),
                             m_workspace.bytes(), m_layout, s);
     } catch (const Error& e) {
       throw Error(e.status(), "layer " + l.shape.name + " (batch " + std::to_string(n) + ", " + ss.choice.to_string() +
                                   "): " + e.what());
     }
     after_op(l.shape.name, s);
-    return l.shape.relu || ss.choice.bias_in_conv();
+    return l.shape.relu() || ss.choice.bias_in_conv();
   };
   for (int i = 0; i < 4; ++i) conv(i, m_weights.stem[i]);
 
@@ -697,6 +697,7 @@ CudaEngineTweaks cuda_tweaks_from_env() {
 std::unique_ptr<Engine> make_cuda_engine_ex(const FoldedWeights& weights, const EngineOptions& options,
                                             const CudaEngineTweaks& tweaks) {
   validate_engine_options(weights, options);
+  require_cuda_backend_supports(weights.config);  // before any CUDA call: the same refusal with or without a GPU
   return std::make_unique<CudaEngine>(weights, options, tweaks);
 }
 

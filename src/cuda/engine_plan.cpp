@@ -9,7 +9,7 @@ namespace resnetrs::cuda {
 namespace {
 
 auto shape_key(const ConvShape& s) {
-  return std::make_tuple(s.cin, s.cout, s.kernel, s.stride, s.pad, s.h_in, s.w_in, s.relu);
+  return std::make_tuple(s.cin, s.cout, s.kernel, s.stride, s.pad, s.h_in, s.w_in, s.relu());
 }
 
 int64_t out_floats(const ConvShape& s) { return int64_t(s.cout) * s.h_out * s.w_out; }

@@ -28,4 +28,12 @@ void validate_engine_options(const FoldedWeights& weights, const EngineOptions& 
   RESNETRS_CHECK_ARG(!weights.blocks.empty(), "weights hold no blocks");
 }
 
+void require_cuda_backend_supports(const ModelConfig& config) {
+  if (config.variant.is_tf1_release()) return;
+  throw_error(Status::kInvalidArgument,
+              "the CUDA backend does not run this ResNet-RS variant yet (" + config.variant.describe() +
+                  ", the TF2 Model Garden's network); only the TF1 release's (activation relu, stride-2 padding "
+                  "'symmetric', no stage-1 shortcut pool) runs on the GPU so far. Use the CPU backend for these weights");
+}
+
 }  // namespace resnetrs

@@ -72,4 +72,10 @@ std::unique_ptr<Engine> make_cpu_engine_emulating(const FoldedWeights& weights, 
 // Validates options common to every backend (batch, resolution, enums) against the weights.
 void validate_engine_options(const FoldedWeights& weights, const EngineOptions& options);
 
+// The CUDA backend runs only the TF1 release's network so far: throws Error(kInvalidArgument)
+// naming the variant for any other (the Model Garden's swish / 'same' / stage-1 pool need an
+// epilogue and kernels that no GPU session has verified yet). Host-only: the CUDA factory calls it
+// before it touches the device, so the refusal is the same with or without a GPU.
+void require_cuda_backend_supports(const ModelConfig& config);
+
 }  // namespace resnetrs

@@ -30,6 +30,7 @@ struct BlockParams {
 
 struct WeightsAttributes {
   int format_version = 1;
+  int format_minor = 1;  // read: 0 when the file has no `format_minor`; written: kWeightsFormatMinor
   int depth = 0;
   int num_classes = 1000;
   double bn_epsilon = 1.001e-5;
@@ -51,5 +52,10 @@ struct RawWeights {
 
 constexpr const char* kWeightsFormatName = "resnetrs-weights";
 constexpr int kWeightsFormatVersion = 1;
+// Minor versions add attributes; a reader of minor m reads every file of minor <= m, and files of
+// a newer minor too (ignoring what it does not know). Minor 1 adds the network variant
+// (`activation`, `stride2_padding`, `stage1_shortcut_pool`; RawWeights::config.variant); a minor-0
+// file is the TF1 release's network.
+constexpr int kWeightsFormatMinor = 1;
 
 }  // namespace resnetrs

@@ -84,6 +84,19 @@ class Reader {
 
   int read_int(const char* name) const { return read_numeric_attr<int>(name, H5T_NATIVE_INT, H5T_INTEGER, 1)[0]; }
 
+  bool has_attr(const char* name) const { return H5Aexists(m_file.get(), name) > 0; }
+
+  // A string attribute that must be one of `allowed`; returns its index there.
+  size_t read_choice(const char* name, const std::vector<std::string>& allowed) const {
+    const std::string value = read_string_attr(name);
+    for (size_t i = 0; i < allowed.size(); ++i) {
+      if (value == allowed[i]) return i;
+    }
+    std::string list;
+    for (size_t i = 0; i < allowed.size(); ++i) list += std::string(i ? ", '" : "'") + allowed[i] + "'";
+    fail(std::string("attribute '") + name + "'", "expected one of " + list + ", found '" + value + "'");
+  }
+
   bool link_exists(const std::string& path) const {
     // H5Lexists needs every intermediate group to exist, so walk the path one component at a time.
     size_t pos = 1;
@@ -151,6 +164,16 @@ class Reader {
   H5Id m_file;
 };
 
+// The network variant (format minor 1, docs/weights-format.md): required from minor 1 on; a
+// minor-0 file is the TF1 release's network (relu, symmetric, no stage-1 pool).
+void read_variant(const Reader& r, int minor, ModelVariant& v) {
+  v = ModelVariant{};
+  if (minor < 1) return;
+  v.activation = r.read_choice("activation", {"relu", "swish"}) == 0 ? Activation::kRelu : Activation::kSwish;
+  v.stride2_padding = r.read_choice("stride2_padding", {"symmetric", "same"}) == 0 ? Stride2Padding::kSymmetric : Stride2Padding::kSame;
+  v.stage1_shortcut_pool = r.read_choice("stage1_shortcut_pool", {"none", "avg2x2_stride1_same"}) == 1;
+}
+
 }  // namespace
 
 RawWeights load_weights(const std::string& path) {
@@ -205,6 +228,9 @@ RawWeights load_weights(const std::string& path) {
   a.train_resolution = r.read_int("train_resolution");
   a.source = r.read_string_attr("source");
   a.converter_version = r.read_string_attr("converter_version");
+  a.format_minor = r.has_attr("format_minor") ? r.read_int("format_minor") : 0;
+  if (a.format_minor < 0) r.fail("attribute 'format_minor'", "expected 0 or more, found " + std::to_string(a.format_minor));
+  read_variant(r, a.format_minor, w.config.variant);
 
   std::vector<TensorSlot> slots = weight_slots(w);
   std::set<std::string> expected;

@@ -55,6 +55,12 @@ void save_weights(const RawWeights& weights, const std::string& path) {
     write_attr(root, "train_resolution", H5T_STD_I32LE, H5T_NATIVE_INT, 0, &a.train_resolution);
     write_string_attr(root, "source", a.source);
     write_string_attr(root, "converter_version", a.converter_version);
+    const int minor = kWeightsFormatMinor;
+    write_attr(root, "format_minor", H5T_STD_I32LE, H5T_NATIVE_INT, 0, &minor);
+    const ModelVariant& v = weights.config.variant;
+    write_string_attr(root, "activation", activation_name(v.activation));
+    write_string_attr(root, "stride2_padding", stride2_padding_name(v.stride2_padding));
+    write_string_attr(root, "stage1_shortcut_pool", stage1_shortcut_pool_name(v.stage1_shortcut_pool));
 
     H5Id lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
     H5Pset_create_intermediate_group(lcpl.get(), 1);

@@ -33,6 +33,32 @@ ModelConfig config_for_depth(int depth, int num_classes) {
   return cfg;
 }
 
+ModelVariant model_garden_variant() {
+  ModelVariant v;
+  v.activation = Activation::kSwish;
+  v.stride2_padding = Stride2Padding::kSame;
+  v.stage1_shortcut_pool = true;
+  return v;
+}
+
+const char* activation_name(Activation a) {
+  switch (a) {
+    case Activation::kNone: return "none";
+    case Activation::kRelu: return "relu";
+    case Activation::kSwish: return "swish";
+  }
+  return "?";
+}
+
+const char* stride2_padding_name(Stride2Padding p) { return p == Stride2Padding::kSymmetric ? "symmetric" : "same"; }
+
+const char* stage1_shortcut_pool_name(bool pool) { return pool ? "avg2x2_stride1_same" : "none"; }
+
+std::string ModelVariant::describe() const {
+  return std::string("activation ") + activation_name(activation) + ", stride-2 padding '" +
+         stride2_padding_name(stride2_padding) + "', stage-1 shortcut pool " + stage1_shortcut_pool_name(stage1_shortcut_pool);
+}
+
 int se_reduced_channels(int block_out_channels) {
   return std::max(1, static_cast<int>(block_out_channels * kSeRatio));
 }

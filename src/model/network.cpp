@@ -7,7 +7,15 @@
 namespace resnetrs {
 namespace {
 
-ConvShape make_conv(std::string name, int cin, int cout, int kernel, int stride, int h, int w, bool relu) {
+// Keras 'same' leading pad for one dimension: total = max((out - 1) * stride + kernel - size, 0),
+// of which the smaller half goes first.
+int same_pad_before(int size, int kernel, int stride) {
+  const int out = (size + stride - 1) / stride;
+  return std::max((out - 1) * stride + kernel - size, 0) / 2;
+}
+
+ConvShape make_conv(std::string name, int cin, int cout, int kernel, int stride, int h, int w, Activation act,
+                    Stride2Padding rule = Stride2Padding::kSymmetric) {
   ConvShape c;
   c.name = std::move(name);
   c.cin = cin;
@@ -19,7 +27,13 @@ ConvShape make_conv(std::string name, int cin, int cout, int kernel, int stride,
   c.w_in = w;
   c.h_out = (h + 2 * c.pad - kernel) / stride + 1;
   c.w_out = (w + 2 * c.pad - kernel) / stride + 1;
-  c.relu = relu;
+  c.pad_top = c.pad;
+  c.pad_left = c.pad;
+  if (stride > 1 && rule == Stride2Padding::kSame) {
+    c.pad_top = same_pad_before(h, kernel, stride);
+    c.pad_left = same_pad_before(w, kernel, stride);
+  }
+  c.act = act;
   return c;
 }
 
@@ -38,10 +52,15 @@ NetworkDesc describe_network(const ModelConfig& config, int height, int width) {
   net.width = width;
   net.num_classes = config.num_classes;
 
+  const ModelVariant& v = config.variant;
+  const Activation act = v.activation;
+  RESNETRS_CHECK_ARG(act == Activation::kRelu || act == Activation::kSwish,
+                     std::string("the network's activation must be relu or swish, got ") + activation_name(act));
   int h = height, w = width, c = 3;
   const int stem_stride[4] = {2, 1, 1, 2};
   for (int i = 0; i < 4; ++i) {
-    net.stem[i] = make_conv("stem/conv" + std::to_string(i + 1), c, kStemWidths[i], 3, stem_stride[i], h, w, true);
+    net.stem[i] = make_conv("stem/conv" + std::to_string(i + 1), c, kStemWidths[i], 3, stem_stride[i], h, w, act,
+                            v.stride2_padding);
     h = net.stem[i].h_out;
     w = net.stem[i].w_out;
     c = kStemWidths[i];
@@ -61,16 +80,18 @@ NetworkDesc describe_network(const ModelConfig& config, int height, int width) {
       blk.stride = (g > 0 && b == 0) ? 2 : 1;
       blk.h_in = h;
       blk.w_in = w;
-      blk.conv1 = make_conv(blk.name + "/conv1", c, f, 1, 1, h, w, true);
-      blk.conv2 = make_conv(blk.name + "/conv2", f, f, 3, blk.stride, h, w, true);
+      blk.conv1 = make_conv(blk.name + "/conv1", c, f, 1, 1, h, w, act);
+      blk.conv2 = make_conv(blk.name + "/conv2", f, f, 3, blk.stride, h, w, act, v.stride2_padding);
       blk.h_out = blk.conv2.h_out;
       blk.w_out = blk.conv2.w_out;
-      blk.conv3 = make_conv(blk.name + "/conv3", f, blk.cout, 1, 1, blk.h_out, blk.w_out, false);
+      blk.conv3 = make_conv(blk.name + "/conv3", f, blk.cout, 1, 1, blk.h_out, blk.w_out, Activation::kNone);
+      blk.act = act;
       blk.has_projection = (b == 0);
-      blk.pool_shortcut = blk.has_projection && blk.stride == 2;
+      blk.pool_shortcut = blk.has_projection && (blk.stride == 2 || v.stage1_shortcut_pool);
+      blk.pool_stride = blk.stride;
       if (blk.has_projection) {
-        // The projection is always a stride-1 1x1 conv, applied after the pool when stride is 2.
-        blk.shortcut = make_conv(blk.name + "/shortcut", c, blk.cout, 1, 1, blk.h_out, blk.w_out, false);
+        // The projection is always a stride-1 1x1 conv, applied after the pool when there is one.
+        blk.shortcut = make_conv(blk.name + "/shortcut", c, blk.cout, 1, 1, blk.h_out, blk.w_out, Activation::kNone);
       }
       net.blocks.push_back(blk);
       h = blk.h_out;

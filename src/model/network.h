@@ -5,6 +5,9 @@
 // padding for stride 2 and 'SAME' for stride 1 both reduce to that), so out = floor((H-1)/s)+1
 // = ceil(H/s). The ResNet-D shortcut pool is 2x2/2 'same': out = ceil(H/2), padding only at the
 // bottom/right of odd sizes, the average dividing by the number of valid cells.
+// The Model Garden variant (ModelVariant, config.h) differs only in data carried here: the
+// stride-2 convs pad Keras 'same' (pad_top/pad_left 0 on even sizes, same output size), every
+// activation is the variant's, and stage 1's projection block pools 2x2 with stride 1.
 #pragma once
 
 #include <cstdint>
@@ -18,9 +21,16 @@ namespace resnetrs {
 struct ConvShape {
   std::string name;  // weights-file group, e.g. "stage2/block0/conv2"
   int cin = 0, cout = 0;
-  int kernel = 1, stride = 1, pad = 0;  // symmetric padding
+  int kernel = 1, stride = 1, pad = 0;  // symmetric padding: out = (in + 2 pad - kernel) / stride + 1
+  // Zeros before the first row / column. Equal to `pad` except for Keras 'same' stride-2 convs on an
+  // even size (0: the one padded row/column is at the bottom/right). The output size is always the
+  // symmetric one above; rows and columns past the input read as zeros.
+  int pad_top = 0, pad_left = 0;
   int h_in = 0, w_in = 0, h_out = 0, w_out = 0;
-  bool relu = false;  // true when the layer ends in ReLU (conv+BN+ReLU)
+  Activation act = Activation::kNone;  // what the layer ends in (conv+BN+act)
+
+  bool relu() const { return act == Activation::kRelu; }
+  bool symmetric_padding() const { return pad_top == pad && pad_left == pad; }
 
   int64_t weight_count() const { return int64_t(cout) * cin * kernel * kernel; }
   int64_t macs() const { return weight_count() * h_out * w_out; }
@@ -35,8 +45,10 @@ struct BlockShape {
   int h_in = 0, w_in = 0, h_out = 0, w_out = 0;
   ConvShape conv1, conv2, conv3;
   bool has_projection = false;  // block 0 of each stage
-  bool pool_shortcut = false;   // 2x2/2 'same' avg-pool before the projection (stages 2-4)
+  bool pool_shortcut = false;   // 2x2 'same' avg-pool before the projection (stages 2-4; stage 1 too in the Model Garden)
+  int pool_stride = 2;          // the pool's stride: the block's stride (1 only for the Model Garden's stage 1)
   ConvShape shortcut;           // valid when has_projection
+  Activation act = Activation::kRelu;  // applied to (t3 * gate + shortcut)
 };
 
 struct NetworkDesc {

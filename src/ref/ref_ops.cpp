@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace resnetrs::ref {
 
@@ -45,6 +46,69 @@ std::vector<double> avg_pool_2x2_same(const std::vector<float>& in, int n, int c
           }
         out[(p * ho + oy) * wo + ox] = s / cnt;
       }
+  return out;
+}
+
+namespace {
+// TF's 'SAME' rule for one dimension: {output size, padding before}.
+std::pair<int, int> tf_same(int size, int kernel, int stride) {
+  const int out = (size + stride - 1) / stride;
+  const int total = std::max((out - 1) * stride + kernel - size, 0);
+  return {out, total / 2};
+}
+double swish(double x) { return x / (1.0 + std::exp(-x)); }
+}  // namespace
+
+std::vector<double> conv2d_tf_same(const std::vector<float>& in, int n, int cin, int h, int w, const std::vector<float>& weight,
+                                   const std::vector<float>& bias, int cout, int kernel, int stride, int act) {
+  const auto [ho, top] = tf_same(h, kernel, stride);
+  const auto [wo, left] = tf_same(w, kernel, stride);
+  std::vector<double> out(size_t(n) * cout * ho * wo);
+  for (int b = 0; b < n; ++b)
+    for (int o = 0; o < cout; ++o)
+      for (int oy = 0; oy < ho; ++oy)
+        for (int ox = 0; ox < wo; ++ox) {
+          double s = bias.empty() ? 0.0 : bias[o];
+          for (int c = 0; c < cin; ++c)
+            for (int ky = 0; ky < kernel; ++ky)
+              for (int kx = 0; kx < kernel; ++kx) {
+                const int iy = oy * stride - top + ky, ix = ox * stride - left + kx;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                s += double(in[((size_t(b) * cin + c) * h + iy) * w + ix]) *
+                     double(weight[((size_t(o) * cin + c) * kernel + ky) * kernel + kx]);
+              }
+          out[((size_t(b) * cout + o) * ho + oy) * wo + ox] = act == 1 ? std::max(s, 0.0) : act == 2 ? swish(s) : s;
+        }
+  return out;
+}
+
+std::vector<double> avg_pool_2x2_tf_same(const std::vector<float>& in, int n, int c, int h, int w, int stride) {
+  const auto [ho, top] = tf_same(h, 2, stride);
+  const auto [wo, left] = tf_same(w, 2, stride);
+  std::vector<double> out(size_t(n) * c * ho * wo);
+  for (size_t p = 0; p < size_t(n) * c; ++p)
+    for (int oy = 0; oy < ho; ++oy)
+      for (int ox = 0; ox < wo; ++ox) {
+        double s = 0;
+        int cnt = 0;
+        for (int dy = 0; dy < 2; ++dy)
+          for (int dx = 0; dx < 2; ++dx) {
+            const int y = oy * stride - top + dy, x = ox * stride - left + dx;
+            if (y >= 0 && y < h && x >= 0 && x < w) {
+              s += in[(p * h + y) * w + x];
+              ++cnt;
+            }
+          }
+        out[(p * ho + oy) * wo + ox] = s / cnt;
+      }
+  return out;
+}
+
+std::vector<double> excite_residual_swish(const std::vector<float>& x, const std::vector<float>& gate,
+                                          const std::vector<float>& shortcut, int n, int c, int hw) {
+  std::vector<double> out(x.size());
+  for (size_t p = 0; p < size_t(n) * c; ++p)
+    for (int i = 0; i < hw; ++i) out[p * hw + i] = swish(double(x[p * hw + i]) * gate[p] + shortcut[p * hw + i]);
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/error.h"
+#include "engine/engine.h"
 #include "model/network.h"
 
 using namespace resnetrs;
@@ -61,4 +62,64 @@ TEST_CASE("odd resolutions use ceil at every stride-2 op", "[model]") {
 TEST_CASE("bad depth and resolution are refused with a clear message", "[model]") {
   CHECK_THROWS_WITH(config_for_depth(34), Catch::Contains("unsupported ResNet-RS depth 34"));
   CHECK_THROWS_WITH(describe_network(config_for_depth(50), 31, 64), Catch::Contains("at least 32x32"));
+}
+
+TEST_CASE("the Model Garden variant has 'same' stride-2 padding and swish and a stage-1 pool with the same sizes and counts", "[model][garden]") {
+  ModelConfig cfg = config_for_depth(50, 1001);
+  cfg.variant = model_garden_variant();
+  for (int res : {64, 75}) {
+    INFO("resolution " << res);
+    const NetworkDesc g = describe_network(cfg, res, res);
+    const NetworkDesc t = describe_network(config_for_depth(50, 1001), res, res);
+    CHECK(g.trainable_params() == t.trainable_params());
+    CHECK(g.macs() == t.macs());
+    for (int i = 0; i < 4; ++i) {
+      CHECK(g.stem[i].h_out == t.stem[i].h_out);
+      CHECK(g.stem[i].act == Activation::kSwish);
+      CHECK(t.stem[i].act == Activation::kRelu);
+      // stride 2 on an even size: nothing before, the padded row/column after; odd: 1 and 1
+      const int want = g.stem[i].stride == 2 ? (g.stem[i].h_in % 2 == 0 ? 0 : 1) : 1;
+      CHECK(g.stem[i].pad_top == want);
+      CHECK(t.stem[i].pad_top == 1);
+    }
+    for (size_t b = 0; b < g.blocks.size(); ++b) {
+      const BlockShape& gb = g.blocks[b];
+      CHECK(gb.h_out == t.blocks[b].h_out);
+      CHECK(gb.act == Activation::kSwish);
+      CHECK(gb.conv3.act == Activation::kNone);
+      CHECK(gb.conv2.pad_top == (gb.stride == 2 && gb.h_in % 2 == 0 ? 0 : 1));
+      CHECK(gb.conv2.symmetric_padding() == !(gb.stride == 2 && gb.h_in % 2 == 0));
+      CHECK(gb.pool_shortcut == gb.has_projection);  // stage 1 pools too
+      if (gb.has_projection) CHECK(gb.pool_stride == gb.stride);
+    }
+    CHECK(g.blocks[0].pool_shortcut);
+    CHECK(g.blocks[0].pool_stride == 1);
+    CHECK_FALSE(t.blocks[0].pool_shortcut);
+  }
+  // 64 -> 32 -> 16: both stride-2 stem convs see even sizes
+  CHECK(describe_network(cfg, 64, 64).stem[0].pad_top == 0);
+  CHECK(describe_network(cfg, 75, 75).stem[0].pad_top == 1);
+  CHECK(describe_network(cfg, 75, 75).stem[3].pad_top == 0);  // 38 -> 19
+}
+
+TEST_CASE("the CUDA backend refuses every non-TF1 variant with a message saying so", "[model][garden]") {
+  ModelConfig cfg = config_for_depth(50);
+  CHECK_NOTHROW(require_cuda_backend_supports(cfg));
+  ModelVariant parts[3];
+  parts[0].activation = Activation::kSwish;
+  parts[1].stride2_padding = Stride2Padding::kSame;
+  parts[2].stage1_shortcut_pool = true;
+  for (const ModelVariant& v : parts) {
+    cfg.variant = v;
+    try {
+      require_cuda_backend_supports(cfg);
+      FAIL("accepted " << v.describe());
+    } catch (const Error& e) {
+      CHECK(e.status() == Status::kInvalidArgument);
+      const std::string m = e.what();
+      CHECK(m.find("CUDA backend does not run this ResNet-RS variant") != std::string::npos);
+      CHECK(m.find(v.describe()) != std::string::npos);
+      CHECK(m.find("CPU backend") != std::string::npos);
+    }
+  }
 }

@@ -214,3 +214,49 @@ TEST_CASE("the writer leaves no file behind on failure", "[io]") {
   CHECK_THROWS_WITH(save_weights(synthetic_weights(50, 1), "/nonexistent_dir/x.h5"), Catch::Contains("cannot create"));
   CHECK_FALSE(fs::exists("/nonexistent_dir/x.h5.partial"));
 }
+
+// Format 1.1: the network variant (docs/weights-format.md).
+TEST_CASE("the variant attributes round-trip and a minor-0 file is the TF1 network", "[io][garden]") {
+  RawWeights w = synthetic_weights(50, 9, 1001);
+  w.config.variant = model_garden_variant();
+  const fs::path p = temp_dir() / "garden.h5";
+  save_weights(w, p.string());
+  const RawWeights r = load_weights(p.string());
+  CHECK(r.attrs.format_minor == kWeightsFormatMinor);
+  CHECK(r.config.variant == model_garden_variant());
+  CHECK(r.config.num_classes == 1001);
+  CHECK(r.stem[0].kernel == w.stem[0].kernel);
+  // The good file (TF1 variant) says so explicitly...
+  CHECK(load_weights(good_file().string()).config.variant.is_tf1_release());
+  // ...and a minor-0 file (no format_minor, no variant attributes) means the TF1 network.
+  const fs::path m0 = temp_dir() / "minor0.h5";
+  fs::copy_file(p, m0, fs::copy_options::overwrite_existing);
+  {
+    File f(m0);
+    for (const char* a : {"format_minor", "activation", "stride2_padding", "stage1_shortcut_pool"}) H5Adelete(f.id, a);
+  }
+  const RawWeights r0 = load_weights(m0.string());
+  CHECK(r0.attrs.format_minor == 0);
+  CHECK(r0.config.variant.is_tf1_release());
+}
+
+TEST_CASE("unknown or missing variant attributes of a minor-1 file are refused", "[io][garden]") {
+  auto p = copy_of_good("activation.h5");
+  set_string_attr(p, "activation", "gelu");
+  expect_refusal(p, Status::kWeightsInvalid, {"'activation'", "'relu', 'swish'", "found 'gelu'"});
+  p = copy_of_good("padding.h5");
+  set_string_attr(p, "stride2_padding", "valid");
+  expect_refusal(p, Status::kWeightsInvalid, {"'stride2_padding'", "'symmetric', 'same'", "found 'valid'"});
+  p = copy_of_good("pool.h5");
+  set_string_attr(p, "stage1_shortcut_pool", "max");
+  expect_refusal(p, Status::kWeightsInvalid, {"'stage1_shortcut_pool'", "found 'max'"});
+  p = copy_of_good("noactivation.h5");
+  {
+    File f(p);
+    H5Adelete(f.id, "activation");
+  }
+  expect_refusal(p, Status::kWeightsInvalid, {"'activation'", "missing"});
+  p = copy_of_good("minor.h5");
+  set_int_attr(p, "format_minor", {-1});
+  expect_refusal(p, Status::kWeightsInvalid, {"'format_minor'", "found -1"});
+}
