@@ -29,11 +29,11 @@ find_library(CUDNN_LIBRARY NAMES ${_cudnn_names} NAMES_PER_DIR
 unset(CUDNN_VERSION)
 if(CUDNN_INCLUDE_DIR AND EXISTS "${CUDNN_INCLUDE_DIR}/cudnn_version.h")
   file(READ "${CUDNN_INCLUDE_DIR}/cudnn_version.h" _cudnn_version_h)
-  string(REGEX MATCH "define CUDNN_MAJOR ([0-9]+)" _ "${_cudnn_version_h}")
+  string(REGEX MATCH "define CUDNN_MAJOR +([0-9]+)" _ "${_cudnn_version_h}")
   set(_major ${CMAKE_MATCH_1})
-  string(REGEX MATCH "define CUDNN_MINOR ([0-9]+)" _ "${_cudnn_version_h}")
+  string(REGEX MATCH "define CUDNN_MINOR +([0-9]+)" _ "${_cudnn_version_h}")
   set(_minor ${CMAKE_MATCH_1})
-  string(REGEX MATCH "define CUDNN_PATCHLEVEL ([0-9]+)" _ "${_cudnn_version_h}")
+  string(REGEX MATCH "define CUDNN_PATCHLEVEL +([0-9]+)" _ "${_cudnn_version_h}")
   set(CUDNN_VERSION "${_major}.${_minor}.${CMAKE_MATCH_1}")
 endif()
 
@@ -73,7 +73,7 @@ endif()
 
 set(_cudnn_fail_message "")
 if(CUDNN_LIBRARY_VERSION AND CUDNN_VERSION AND NOT CUDNN_LIBRARY_VERSION VERSION_EQUAL CUDNN_VERSION)
-  set(_cudnn_fail_message
+  string(CONCAT _cudnn_fail_message
     "cuDNN header ${CUDNN_INCLUDE_DIR}/cudnn_version.h is ${CUDNN_VERSION} but the library ${CUDNN_LIBRARY} is "
     "${CUDNN_LIBRARY_VERSION}: point CUDNN_PATH (or CUDNN_INCLUDE_DIR and CUDNN_LIBRARY) at one cuDNN installation")
 endif()
