@@ -147,7 +147,9 @@ typedef struct resnetrs_engine_info {
   double tune_ms;            /* of build_ms, the time spent choosing algorithms (0 when cached or none) */
 } resnetrs_engine_info_t;
 
-/* Facts about this library build and the CUDA libraries it runs with. All strings are static. */
+/* Facts about this library build and the CUDA libraries it runs with. All strings are static.
+ * A CPU-only build (RESNETRS_CUDA=OFF) reports cuda_architectures and cuda_flags "" and every CUDA,
+ * cuDNN and cuBLAS version 0. */
 typedef struct resnetrs_build_info {
   size_t struct_size;              /* in: sizeof(resnetrs_build_info_t) */
   const char* version;             /* "MAJOR.MINOR.PATCH" */
