@@ -1,7 +1,5 @@
 #include "environment.h"
 
-#include <cuda_runtime_api.h>
-
 #include <fstream>
 #include <thread>
 
@@ -13,21 +11,6 @@ std::string cuda_version_string(int v) { return std::to_string(v / 1000) + "." +
 
 std::string triple_version_string(int v) {
   return std::to_string(v / 10000) + "." + std::to_string((v % 10000) / 100) + "." + std::to_string(v % 100);
-}
-
-bool cuda_device_available(std::string* why) {
-  int count = 0;
-  const cudaError_t err = cudaGetDeviceCount(&count);
-  if (err != cudaSuccess) {
-    cudaGetLastError();
-    if (why) *why = std::string("cudaGetDeviceCount: ") + cudaGetErrorString(err);
-    return false;
-  }
-  if (count == 0) {
-    if (why) *why = "cudaGetDeviceCount found 0 devices";
-    return false;
-  }
-  return true;
 }
 
 namespace {
@@ -76,20 +59,7 @@ Environment collect_environment(bool cuda, int device) {
     env.device_name = env.host_cpu;
     return env;
   }
-  cudaDeviceProp prop{};
-  if (cudaGetDeviceProperties(&prop, device) == cudaSuccess) {
-    env.device_name = prop.name;
-    env.compute_capability = std::to_string(prop.major) + "." + std::to_string(prop.minor);
-    env.sm_count = prop.multiProcessorCount;
-    env.device_memory_bytes = int64_t(prop.totalGlobalMem);
-  } else {
-    cudaGetLastError();
-    env.device_name = "unknown CUDA device " + std::to_string(device);
-  }
-  if (b.cuda_driver_version > 0) env.driver_version = cuda_version_string(b.cuda_driver_version);
-  env.cuda_runtime_version = cuda_version_string(b.cuda_runtime_version);
-  if (b.cudnn_version_runtime > 0) env.cudnn_version = triple_version_string(b.cudnn_version_runtime);
-  if (b.cublas_version_runtime > 0) env.cublas_version = triple_version_string(b.cublas_version_runtime);
+  add_device_facts(env, device, b);
   return env;
 }
 

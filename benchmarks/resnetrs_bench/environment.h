@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "resnetrs/resnetrs.h"
+
 namespace bench {
 
 struct Environment {
@@ -30,6 +32,10 @@ struct Environment {
 bool cuda_device_available(std::string* why);
 
 Environment collect_environment(bool cuda, int device);
+
+// The device's facts (name, compute capability, SMs, memory) and the CUDA, cuDNN and cuBLAS
+// versions `b` reports, added to `env` by collect_environment for a CUDA run.
+void add_device_facts(Environment& env, int device, const resnetrs_build_info_t& b);
 
 // 13000 -> "13.0"; 91900 (cuDNN 9 and cuBLAS encoding) -> "9.19.0".
 std::string cuda_version_string(int v);

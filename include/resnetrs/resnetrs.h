@@ -152,7 +152,9 @@ typedef struct resnetrs_engine_info {
   int32_t train_resolution;  /* the weights file's train_resolution (e.g. 160), 0 if unknown or synthetic (API 2) */
 } resnetrs_engine_info_t;
 
-/* Facts about this library build and the CUDA libraries it runs with. All strings are static. */
+/* Facts about this library build and the CUDA libraries it runs with. All strings are static.
+ * A CPU-only build (RESNETRS_CUDA=OFF) reports cuda_architectures and cuda_flags "" and every CUDA,
+ * cuDNN and cuBLAS version 0. */
 typedef struct resnetrs_build_info {
   size_t struct_size;              /* in: sizeof(resnetrs_build_info_t) */
   const char* version;             /* "MAJOR.MINOR.PATCH" */

@@ -160,7 +160,7 @@ resnetrs_status_t resnetrs_engine_run_device(resnetrs_engine_t* engine, const fl
     capi::DeviceScope scope(order.device());
     capi::require_device_pointer(input, order.device(), "input");
     capi::require_device_pointer(logits, order.device(), "logits");
-    cudaStream_t s = order.begin_device_run(stream);
+    CUstream_st* s = order.begin_device_run(stream);  // a cudaStream_t
     engine->engine->run_device(input, batch, logits, s);
     order.end_device_run(s);
   });

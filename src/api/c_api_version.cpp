@@ -1,10 +1,7 @@
 // Version queries and build facts (resnetrs_version, resnetrs_api_version, resnetrs_get_build_info).
-#include <cublas_v2.h>
-#include <cuda_runtime_api.h>
-#include <cudnn.h>
-
 #include "build_info.h"
 #include "c_api_internal.h"
+#include "cuda_build_facts.h"
 
 namespace {
 
@@ -22,16 +19,6 @@ constexpr const char* kCompiler = "GNU " __VERSION__;
 #else
 constexpr const char* kCompiler = "unknown";
 #endif
-
-int32_t cublas_runtime_version() {
-  int major = 0, minor = 0, patch = 0;
-  if (cublasGetProperty(MAJOR_VERSION, &major) != CUBLAS_STATUS_SUCCESS ||
-      cublasGetProperty(MINOR_VERSION, &minor) != CUBLAS_STATUS_SUCCESS ||
-      cublasGetProperty(PATCH_LEVEL, &patch) != CUBLAS_STATUS_SUCCESS) {
-    return 0;
-  }
-  return major * 10000 + minor * 100 + patch;
-}
 
 }  // namespace
 
@@ -56,14 +43,7 @@ resnetrs_status_t resnetrs_get_build_info(resnetrs_build_info_t* info) {
     b.cuda_flags = RESNETRS_BUILD_CUDA_FLAGS;
     b.compiler = kCompiler;
     b.api_version = RESNETRS_API_VERSION;
-    int v = 0;
-    b.cuda_runtime_version = cudaRuntimeGetVersion(&v) == cudaSuccess ? v : CUDART_VERSION;
-    v = 0;
-    // 0 when no driver is installed (documented behaviour of cudaDriverGetVersion).
-    b.cuda_driver_version = cudaDriverGetVersion(&v) == cudaSuccess ? v : 0;
-    b.cudnn_version_compiled = CUDNN_VERSION;
-    b.cudnn_version_runtime = int32_t(cudnnGetVersion());
-    b.cublas_version_runtime = cublas_runtime_version();
+    resnetrs::capi::fill_cuda_build_facts(b);
     *info = b;
   });
 }

@@ -1,5 +1,7 @@
 #include "cuda_run_order.h"
 
+#include <cuda_runtime_api.h>
+
 #include <cstdio>
 #include <string>
 
@@ -7,7 +9,10 @@
 #include "common/log.h"
 
 namespace resnetrs::capi {
+namespace {
 
+// Throws Error with a status that fits the CUDA error (OUT_OF_MEMORY, NO_DEVICE, CUDA_ERROR...)
+// and a message naming `what` when `err` is not cudaSuccess.
 void check_cuda(cudaError_t err, const char* what) {
   if (err == cudaSuccess) return;
   cudaGetLastError();  // the error is reported here; do not leave it for the next check to find
@@ -21,6 +26,8 @@ void check_cuda(cudaError_t err, const char* what) {
   }
   throw_error(status, std::string(what) + " failed: " + cudaGetErrorName(err) + " (" + cudaGetErrorString(err) + ")");
 }
+
+}  // namespace
 
 DeviceScope::DeviceScope(int device) {
   check_cuda(cudaGetDevice(&m_previous), "cudaGetDevice");
@@ -51,14 +58,14 @@ RunOrder::~RunOrder() {
   cudaStreamDestroy(m_stream);
 }
 
-cudaStream_t RunOrder::begin_device_run(void* user_stream) {
+CUstream_st* RunOrder::begin_device_run(void* user_stream) {
   cudaStream_t s = user_stream ? static_cast<cudaStream_t>(user_stream) : m_stream;
   // An event never recorded counts as complete, so the first run does not wait.
   check_cuda(cudaStreamWaitEvent(s, m_last_run, 0), "cudaStreamWaitEvent (ordering after the previous run)");
   return s;
 }
 
-void RunOrder::end_device_run(cudaStream_t stream) {
+void RunOrder::end_device_run(CUstream_st* stream) {
   check_cuda(cudaEventRecord(m_last_run, stream), "cudaEventRecord (end of run)");
   if (stream == m_stream) check_cuda(cudaStreamSynchronize(m_stream), "cudaStreamSynchronize (run_device with a NULL stream)");
 }

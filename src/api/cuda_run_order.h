@@ -5,15 +5,15 @@
 //    next one (a cudaStreamWaitEvent, no host blocking);
 //  - run_device with a NULL stream goes on a stream of the handle's own and waits for it;
 //  - the caller's current device is restored after every call.
+// The header names no CUDA type beyond the opaque stream and event structs (cudaStream_t is
+// CUstream_st*), so the C API compiles without CUDA: a CPU-only build (RESNETRS_CUDA=OFF) links
+// no_cuda.cpp instead of cuda_run_order.cpp, and there every entry point refuses with NO_DEVICE.
 #pragma once
 
-#include <cuda_runtime_api.h>
+struct CUstream_st;
+struct CUevent_st;
 
 namespace resnetrs::capi {
-
-// Throws Error with a status that fits the CUDA error (OUT_OF_MEMORY, NO_DEVICE, CUDA_ERROR...)
-// and a message naming `what` when `err` is not cudaSuccess.
-void check_cuda(cudaError_t err, const char* what);
 
 // Makes `device` current for the calling thread; the previous device is current again on exit.
 class DeviceScope {
@@ -37,10 +37,10 @@ class RunOrder {
   // Call with the engine's run mutex held, inside a DeviceScope of device().
   // Returns the stream to enqueue on (the caller's, or ours for NULL), made to wait for the
   // previous run of this engine.
-  cudaStream_t begin_device_run(void* user_stream);
+  CUstream_st* begin_device_run(void* user_stream);
   // Records the run just enqueued on `stream` as the latest; when it is our own stream, waits
   // for it (run_device with NULL is synchronous).
-  void end_device_run(cudaStream_t stream);
+  void end_device_run(CUstream_st* stream);
   // Blocks the host until the latest device run has finished (before a run_host).
   void wait_for_last_run();
 
@@ -48,8 +48,8 @@ class RunOrder {
 
  private:
   int m_device;
-  cudaStream_t m_stream = nullptr;
-  cudaEvent_t m_last_run = nullptr;
+  CUstream_st* m_stream = nullptr;  // cudaStream_t
+  CUevent_st* m_last_run = nullptr;  // cudaEvent_t
 };
 
 // Checked before any weights are read, so a missing GPU fails in milliseconds: throws

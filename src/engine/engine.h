@@ -69,6 +69,10 @@ std::unique_ptr<Engine> make_cuda_engine(const FoldedWeights& weights, const Eng
 // fp32. Tests and accuracy estimates only: not reachable through the C API or resnetrs-bench.
 std::unique_ptr<Engine> make_cpu_engine_emulating(const FoldedWeights& weights, const EngineOptions& options, Precision storage);
 
+// In a CPU-only build (RESNETRS_CUDA=OFF) make_cuda_engine throws Error(kNoDevice) with this
+// message; it is not defined in a CUDA build.
+extern const char* const kBuiltWithoutCuda;
+
 // Validates options common to every backend (batch, resolution, enums) against the weights.
 void validate_engine_options(const FoldedWeights& weights, const EngineOptions& options);
 

@@ -6,7 +6,9 @@
 #include <cstring>
 #include <vector>
 
+#if RESNETRS_TESTS_WITH_CUDA
 #include <cuda_runtime_api.h>
+#endif
 
 #include "api_test_util.h"
 
@@ -42,14 +44,25 @@ TEST_CASE("build info", "[api][args][leak]") {
   CHECK(std::strcmp(b.version, resnetrs_version()) == 0);
   CHECK(std::strlen(b.git_commit) > 0);
   CHECK(std::strlen(b.build_type) > 0);
-  CHECK(std::strlen(b.cuda_architectures) > 0);
   CHECK(std::strlen(b.compiler) > 0);
   CHECK(b.api_version == RESNETRS_API_VERSION);
+#if RESNETRS_TESTS_WITH_CUDA
+  CHECK(std::strlen(b.cuda_architectures) > 0);
   CHECK(b.cuda_runtime_version >= 12000);
   CHECK(b.cudnn_version_compiled >= 90000);
   CHECK(b.cudnn_version_runtime >= 90000);  // cuDNN is loaded even with no GPU
   CHECK(b.cublas_version_runtime > 0);
   CHECK(b.cuda_driver_version >= 0);
+#else
+  // A CPU-only build says so: no architectures, no CUDA, cuDNN or cuBLAS.
+  CHECK(std::strcmp(b.cuda_architectures, "") == 0);
+  CHECK(std::strcmp(b.cuda_flags, "") == 0);
+  CHECK(b.cuda_runtime_version == 0);
+  CHECK(b.cuda_driver_version == 0);
+  CHECK(b.cudnn_version_compiled == 0);
+  CHECK(b.cudnn_version_runtime == 0);
+  CHECK(b.cublas_version_runtime == 0);
+#endif
 }
 
 TEST_CASE("options_init: defaults, NULL, size and version mismatches", "[api][args][leak]") {
@@ -203,6 +216,7 @@ TEST_CASE("topk argument checks", "[api][args][leak]") {
   CHECK_FAILS_WITH(resnetrs_topk(inf, 1, 2, 1, idx, nullptr), RESNETRS_STATUS_INVALID_ARGUMENT, "not finite");
 }
 
+#if RESNETRS_TESTS_WITH_CUDA
 TEST_CASE("the CUDA backend is refused at once when the device does not exist", "[api][args][leak]") {
   // Checked before any weights are generated or read: a missing GPU costs no seconds of loading.
   resnetrs_options_t o = cpu_options();
@@ -220,3 +234,16 @@ TEST_CASE("the CUDA backend is refused at once when the device does not exist", 
   }
   CHECK(e == nullptr);
 }
+#else
+TEST_CASE("a CPU-only build refuses the CUDA backend at once, saying it was built without CUDA", "[api][args][leak]") {
+  // Refused before any weights are generated or read, with the reason and the way out.
+  resnetrs_options_t o = cpu_options();
+  o.backend = RESNETRS_BACKEND_CUDA;
+  resnetrs_engine_t* e = nullptr;
+  CHECK_FAILS_WITH(resnetrs_engine_create_synthetic(50, 1, &o, &e), RESNETRS_STATUS_NO_DEVICE, "built without CUDA");
+  CHECK_FAILS_WITH(resnetrs_engine_create_synthetic(50, 1, &o, &e), RESNETRS_STATUS_NO_DEVICE, "RESNETRS_BACKEND_CPU");
+  CHECK_FAILS_WITH(resnetrs_engine_create_from_file("/nonexistent.h5", &o, &e), RESNETRS_STATUS_NO_DEVICE,
+                   "built without CUDA");
+  CHECK(e == nullptr);
+}
+#endif
