@@ -1,0 +1,310 @@
+"""The Triton backend (serving/triton, docs/serving.md) in a real tritonserver 2.51.0, KIND_CPU.
+
+One server for the module, started on 127.0.0.1 with free ports, our backend and explicit model
+control, always stopped at the end (also when a test fails). Weights: RS-50 synthetic weights
+written to a file; the reference is the C API (ctypes) on the same file with the same options.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import numpy as np
+import pytest
+
+import triton_support as T
+
+pytestmark = pytest.mark.skipif(T.skip_reason() is not None, reason=T.skip_reason() or "")
+
+RES = 32          # small resolution keeps the CPU engine fast enough for CI
+MAX_BATCH = 8
+MODEL = "rs50"
+NHWC_MODEL = "rs50_nhwc"
+CYCLE_MODEL = "rs50_cycle"
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    work = tmp_path_factory.mktemp("triton")
+    weights = T.write_weights(str(work / "rs50.h5"))
+    labels = work / "labels.txt"
+    labels.write_text("".join(f"synthetic-class-{i:04d}\n" for i in range(1000)))
+    repo = work / "models"
+    T.write_model(str(repo), MODEL, weights, res=RES, max_batch=MAX_BATCH, labels=str(labels))
+    T.write_model(str(repo), NHWC_MODEL, weights, res=RES, max_batch=4, nhwc=True)
+    T.write_model(str(repo), CYCLE_MODEL, weights, res=RES, max_batch=2, warmup=True)
+    server = T.TritonServer(str(repo), str(work), models=[MODEL])
+    try:
+        server.wait_ready()
+        engine = T.CEngine(weights, RES, MAX_BATCH)
+        yield dict(server=server, weights=weights, labels=str(labels), repo=str(repo), engine=engine)
+        engine.close()
+    finally:
+        server.stop()
+        print(f"\n[triton] server log: {server.log_path}")
+
+
+def http_client(env):
+    import tritonclient.http as httpclient
+    return httpclient.InferenceServerClient(env["server"].url)
+
+
+def grpc_client(env):
+    import tritonclient.grpc as grpcclient
+    return grpcclient.InferenceServerClient(env["server"].grpc_url)
+
+
+def infer_http(env, x, model=MODEL, class_count=0):
+    import tritonclient.http as httpclient
+    inp = httpclient.InferInput("pixels", list(x.shape), "FP32")
+    inp.set_data_from_numpy(x, binary_data=True)
+    out = httpclient.InferRequestedOutput("logits", binary_data=True, class_count=class_count)
+    return http_client(env).infer(model, [inp], outputs=[out]).as_numpy("logits")
+
+
+def infer_grpc(env, x, model=MODEL):
+    import tritonclient.grpc as grpcclient
+    inp = grpcclient.InferInput("pixels", list(x.shape), "FP32")
+    inp.set_data_from_numpy(x)
+    return grpc_client(env).infer(model, [inp]).as_numpy("logits")
+
+
+def assert_ready(env):
+    c = http_client(env)
+    assert c.is_server_live() and c.is_server_ready()
+    assert c.is_model_ready(MODEL)
+
+
+def test_http_and_grpc_equal_the_c_api_bit_for_bit(env):
+    engine = env["engine"]
+    for n, seed in ((1, 1), (3, 2), (MAX_BATCH, 3)):
+        x = T.images(n, RES, seed)
+        want = engine.run(x)
+        assert np.isfinite(want).all() and want.std() > 0
+        got_http = infer_http(env, x)
+        got_grpc = infer_grpc(env, x)
+        assert got_http.shape == (n, 1000) and got_grpc.shape == (n, 1000)
+        assert np.array_equal(got_http, want), f"HTTP batch {n}: max |d| {np.abs(got_http - want).max()}"
+        assert np.array_equal(got_grpc, want), f"gRPC batch {n}: max |d| {np.abs(got_grpc - want).max()}"
+    # and different images give different logits (the comparison is not vacuous)
+    assert not np.array_equal(infer_http(env, T.images(1, RES, 7)), infer_http(env, T.images(1, RES, 8)))
+
+
+def test_nhwc_input_equals_the_c_api(env):
+    c = http_client(env)
+    c.load_model(NHWC_MODEL)
+    try:
+        x = T.images(2, RES, 21, nhwc=True)
+        engine = T.CEngine(env["weights"], RES, 4, nhwc=True)
+        want = engine.run(x)
+        engine.close()
+        assert np.array_equal(infer_http(env, x, model=NHWC_MODEL), want)
+        # the same image in NCHW through the NCHW model gives the same classes
+        nchw = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+        np.testing.assert_allclose(infer_http(env, nchw), want, rtol=1e-4, atol=1e-4)
+    finally:
+        c.unload_model(NHWC_MODEL)
+
+
+def test_classification_extension_gives_the_top_k_with_labels(env):
+    x = T.images(2, RES, 31)
+    want = env["engine"].run(x)
+    got = infer_http(env, x, class_count=5)  # [2, 5] of b"value:index:label"
+    assert got.shape == (2, 5)
+    for row, logits in zip(got, want):
+        entries = [e.decode().split(":") for e in row]
+        idx = [int(e[1]) for e in entries]
+        assert idx == list(np.argsort(-logits, kind="stable")[:5])
+        assert [e[2] for e in entries] == [f"synthetic-class-{i:04d}" for i in idx]
+        np.testing.assert_allclose([float(e[0]) for e in entries], logits[idx], rtol=0, atol=1e-6)  # printed with 6 decimals
+
+
+def _post(env, path, body: bytes, content_type="application/json"):
+    req = urllib.request.Request(f"http://{env['server'].url}{path}", data=body, method="POST",
+                                 headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_every_kind_of_bad_request_gets_an_error_and_the_server_goes_on(env):
+    from tritonclient.utils import InferenceServerException
+    good = T.images(1, RES, 41)
+    want = env["engine"].run(good)
+    path = f"/v2/models/{MODEL}/infer"
+
+    def body(shape, datatype="FP32", data=None, name="pixels"):
+        n = int(np.prod(shape))
+        return json.dumps({"inputs": [{"name": name, "shape": shape, "datatype": datatype,
+                                       "data": data if data is not None else [1.0] * n}]}).encode()
+
+    bad = {
+        "wrong height": body([1, 3, RES + 1, RES]),
+        "channels last to an NCHW model": body([1, RES, RES, 3]),
+        "missing batch dimension": body([3, RES, RES]),
+        "batch above max_batch_size": body([MAX_BATCH + 1, 3, RES, RES]),
+        "wrong dtype": body([1, 3, RES, RES], "INT32", [1] * (3 * RES * RES)),
+        "too few values": body([1, 3, RES, RES], data=[1.0] * 10),
+        "unknown input name": body([1, 3, RES, RES], name="image"),
+        "no inputs": json.dumps({"inputs": []}).encode(),
+        "not JSON": b"{this is not json",
+        "NaN pixel (our backend's check)": json.dumps({"inputs": [{"name": "pixels", "shape": [1, 3, RES, RES],
+                                                                   "datatype": "FP32",
+                                                                   "data": ["NaN"] + [1.0] * (3 * RES * RES - 1)}]}).encode(),
+    }
+    for what, b in bad.items():
+        status, text = _post(env, path, b)
+        assert status >= 400, f"{what}: HTTP {status} {text[:200]}"
+        assert "error" in text, f"{what}: {text[:200]}"
+        assert_ready(env)
+    status, _ = _post(env, "/v2/models/no_such_model/infer", body([1, 3, RES, RES]))
+    assert status >= 400
+
+    # The backend's own check through the client: a non-finite pixel is named in the error.
+    nan = good.copy()
+    nan[0, 1, 2, 3] = np.inf
+    with pytest.raises(InferenceServerException, match="non-finite"):
+        infer_grpc(env, nan)
+    assert np.array_equal(infer_http(env, good), want)
+
+
+def test_a_bad_request_in_a_batch_fails_alone(env):
+    """Requests queued together form one batch (the instance is busy with the first); the one
+    with an infinite pixel gets an error, the others their own correct logits."""
+    import tritonclient.grpc as grpcclient
+    client = grpc_client(env)
+    xs = [T.images(1, RES, 100 + i) for i in range(MAX_BATCH)]
+    bad_index = 3
+    xs[bad_index] = xs[bad_index].copy()
+    xs[bad_index][0, 0, 0, 0] = np.inf
+    results, done = {}, threading.Semaphore(0)
+
+    def cb(i):
+        def f(result, error):
+            results[i] = (result, error)
+            done.release()
+        return f
+
+    # one request to occupy the instance, then the batch
+    first = grpcclient.InferInput("pixels", [MAX_BATCH, 3, RES, RES], "FP32")
+    first.set_data_from_numpy(T.images(MAX_BATCH, RES, 99))
+    client.async_infer(MODEL, [first], cb("first"))
+    for i, x in enumerate(xs):
+        inp = grpcclient.InferInput("pixels", list(x.shape), "FP32")
+        inp.set_data_from_numpy(x)
+        client.async_infer(MODEL, [inp], cb(i), request_id=str(i))
+    for _ in range(len(xs) + 1):
+        assert done.acquire(timeout=120), "a response was lost"
+    assert results["first"][1] is None
+    refs = {i: env["engine"].run(x) for i, x in enumerate(xs) if i != bad_index}
+    for i in range(len(xs)):
+        result, error = results[i]
+        if i == bad_index:
+            assert error is not None and "non-finite" in str(error)
+        else:
+            assert error is None, f"request {i}: {error}"
+            assert result.get_response().id == str(i)
+            np.testing.assert_allclose(result.as_numpy("logits"), refs[i], rtol=1e-4, atol=1e-5)
+    assert_ready(env)
+
+
+def _batch_stats(env, model):
+    stats = http_client(env).get_inference_statistics(model)["model_stats"][0]
+    return {int(b["batch_size"]): int(b["compute_infer"]["count"]) for b in stats.get("batch_stats", [])}, stats
+
+
+def test_load_32_in_flight_every_response_matched_none_lost(env):
+    import tritonclient.grpc as grpcclient
+    n_requests, in_flight, n_images = int(os.environ.get("RESNETRS_TRITON_LOAD_REQUESTS", "2000")), 32, 64
+    pool = T.images(n_images, RES, 500)
+    refs = np.concatenate([env["engine"].run(pool[i:i + 1]) for i in range(n_images)])
+    before, _ = _batch_stats(env, MODEL)
+    client = grpc_client(env)
+    slots = threading.Semaphore(in_flight)
+    lock = threading.Lock()
+    sent_at, latency, results, errors = {}, {}, {}, {}
+    all_done = threading.Event()
+
+    def callback(result, error):
+        t = time.perf_counter()
+        rid = int(result.get_response().id) if error is None else None
+        with lock:
+            if error is not None:
+                errors[len(errors)] = str(error)
+            else:
+                latency[rid] = t - sent_at[rid]
+                results[rid] = result.as_numpy("logits")
+            if len(results) + len(errors) == n_requests:
+                all_done.set()
+        slots.release()
+
+    t0 = time.perf_counter()
+    for i in range(n_requests):
+        slots.acquire()
+        inp = grpcclient.InferInput("pixels", [1, 3, RES, RES], "FP32")
+        inp.set_data_from_numpy(pool[i % n_images:i % n_images + 1])
+        with lock:
+            sent_at[i] = time.perf_counter()
+        client.async_infer(MODEL, [inp], callback, request_id=str(i))
+    assert all_done.wait(timeout=600), f"lost responses: {n_requests - len(results) - len(errors)}"
+    wall = time.perf_counter() - t0
+    assert not errors, f"{len(errors)} errors, first: {next(iter(errors.values()))}"
+    assert sorted(results) == list(range(n_requests))
+    for i, got in results.items():
+        own = refs[i % n_images]
+        d = np.abs(refs - got[0]).max(axis=1)
+        # its own image's logits (batched runs may sum in another order: docs/testing.md) and
+        # nearer to them than to any other image's: no mix-up between requests batched together
+        np.testing.assert_allclose(got[0], own, rtol=1e-4, atol=1e-5, err_msg=f"request {i}")
+        assert int(np.argmin(d)) == i % n_images, f"request {i} got image {int(np.argmin(d))}'s logits"
+
+    after, stats = _batch_stats(env, MODEL)
+    formed = {b: after.get(b, 0) - before.get(b, 0) for b in sorted(after) if after.get(b, 0) > before.get(b, 0)}
+    lat = np.array(sorted(latency.values())) * 1e3
+    report = (f"[triton load] RS-50 @{RES} KIND_CPU x1, {n_requests} requests of 1 image, {in_flight} in flight (gRPC): "
+              f"{n_requests / wall:.1f} req/s, latency p50 {np.percentile(lat, 50):.1f} ms, "
+              f"p99 {np.percentile(lat, 99):.1f} ms; batches Triton formed (size: count) {formed}")
+    print("\n" + report)
+    with open(os.path.join(T.BUILD, "triton_load_test.log"), "w") as f:
+        f.write(report + "\n" + json.dumps(stats, indent=1) + "\n")
+    assert sum(b * c for b, c in formed.items()) == n_requests
+    assert max(formed) > 1, "the dynamic batcher never formed a batch"
+
+
+def test_load_unload_twenty_times_leaves_memory_flat(env):
+    server, c = env["server"], http_client(env)
+    x = T.images(2, RES, 77)
+    want = env["engine"].run(x)
+
+    def cycle():
+        c.load_model(CYCLE_MODEL)
+        assert c.is_model_ready(CYCLE_MODEL)
+        got = infer_http(env, x, model=CYCLE_MODEL)
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+        c.unload_model(CYCLE_MODEL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # unloading finishes in the background
+            state = [m for m in c.get_model_repository_index() if m["name"] == CYCLE_MODEL]
+            if state and state[0].get("state") == "UNAVAILABLE":
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"{CYCLE_MODEL} did not unload")
+
+    for _ in range(2):  # allocator and thread pools reach their steady state
+        cycle()
+    base = server.rss_bytes()
+    for _ in range(20):
+        cycle()
+    end = server.rss_bytes()
+    engine_bytes = os.path.getsize(env["weights"])  # one leaked engine holds at least its weights
+    print(f"\n[triton memory] server RSS after 2 warm-up cycles {base / 2**20:.1f} MiB, after 20 more "
+          f"load/unload cycles {end / 2**20:.1f} MiB (one engine's weights file: {engine_bytes / 2**20:.1f} MiB)")
+    assert end - base < 0.5 * engine_bytes, "server memory grew by more than half an engine over 20 cycles"
+    assert_ready(env)
