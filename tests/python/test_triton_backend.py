@@ -33,10 +33,10 @@ def env(tmp_path_factory):
     work = tmp_path_factory.mktemp("triton")
     weights = T.write_weights(str(work / "rs50.h5"))
     labels = work / "labels.txt"
-    labels.write_text("".join(f"synthetic-class-{i:04d}\n" for i in range(1000)))
+    T.make_labels(str(work), str(labels))
     repo = work / "models"
     T.write_model(str(repo), MODEL, weights, res=RES, max_batch=MAX_BATCH, labels=str(labels))
-    T.write_model(str(repo), NHWC_MODEL, weights, res=RES, max_batch=4, nhwc=True)
+    T.write_model(str(repo), NHWC_MODEL, weights, res=RES, max_batch=4, nhwc=True, instances=2)
     T.write_model(str(repo), CYCLE_MODEL, weights, res=RES, max_batch=2, warmup=True)
     server = T.TritonServer(str(repo), str(work), models=[MODEL])
     try:
@@ -95,7 +95,7 @@ def test_http_and_grpc_equal_the_c_api_bit_for_bit(env):
     assert not np.array_equal(infer_http(env, T.images(1, RES, 7)), infer_http(env, T.images(1, RES, 8)))
 
 
-def test_nhwc_input_equals_the_c_api(env):
+def test_nhwc_input_equals_the_c_api_with_two_instances(env):
     c = http_client(env)
     c.load_model(NHWC_MODEL)
     try:
@@ -103,7 +103,10 @@ def test_nhwc_input_equals_the_c_api(env):
         engine = T.CEngine(env["weights"], RES, 4, nhwc=True)
         want = engine.run(x)
         engine.close()
-        assert np.array_equal(infer_http(env, x, model=NHWC_MODEL), want)
+        cfg = http_client(env).get_model_config(NHWC_MODEL)
+        assert cfg["instance_group"][0]["count"] == 2
+        for _ in range(2):  # whichever instance answers
+            assert np.array_equal(infer_http(env, x, model=NHWC_MODEL), want)
         # the same image in NCHW through the NCHW model gives the same classes
         nchw = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
         np.testing.assert_allclose(infer_http(env, nchw), want, rtol=1e-4, atol=1e-4)
@@ -115,12 +118,15 @@ def test_classification_extension_gives_the_top_k_with_labels(env):
     x = T.images(2, RES, 31)
     want = env["engine"].run(x)
     got = infer_http(env, x, class_count=5)  # [2, 5] of b"value:index:label"
+    with open(env["labels"]) as f:
+        names = f.read().splitlines()
+    assert len(names) == 1000
     assert got.shape == (2, 5)
     for row, logits in zip(got, want):
         entries = [e.decode().split(":") for e in row]
         idx = [int(e[1]) for e in entries]
         assert idx == list(np.argsort(-logits, kind="stable")[:5])
-        assert [e[2] for e in entries] == [f"synthetic-class-{i:04d}" for i in idx]
+        assert [e[2] for e in entries] == [names[i] for i in idx]
         np.testing.assert_allclose([float(e[0]) for e in entries], logits[idx], rtol=0, atol=1e-6)  # printed with 6 decimals
 
 
@@ -308,3 +314,85 @@ def test_load_unload_twenty_times_leaves_memory_flat(env):
           f"load/unload cycles {end / 2**20:.1f} MiB (one engine's weights file: {engine_bytes / 2**20:.1f} MiB)")
     assert end - base < 0.5 * engine_bytes, "server memory grew by more than half an engine over 20 cycles"
     assert_ready(env)
+
+
+def test_the_example_model_repository_serves_as_documented(env, tmp_path):
+    """serving/triton/model_repository/resnetrs50 as shipped, with weights at 1/model.h5."""
+    import shutil
+    src = os.path.join(T.REPO, "serving", "triton", "model_repository", "resnetrs50")
+    dst = os.path.join(env["repo"], "resnetrs50")
+    shutil.copytree(src, dst)
+    os.symlink(env["weights"], os.path.join(dst, "1", "model.h5"))
+    c = http_client(env)
+    c.load_model("resnetrs50")
+    try:
+        cfg = c.get_model_config("resnetrs50")
+        res = int(cfg["input"][0]["dims"][1])
+        x = T.images(1, res, 61)
+        engine = T.CEngine(env["weights"], res, int(cfg["max_batch_size"]))
+        want = engine.run(x)
+        engine.close()
+        assert np.array_equal(infer_http(env, x, model="resnetrs50"), want)
+    finally:
+        c.unload_model("resnetrs50")
+
+
+@pytest.mark.parametrize("what,change,message", [
+    ("unknown parameter", dict(params={"weigths": "model.h5"}), "unknown parameter 'weigths'"),
+    ("resolution disagrees with dims", dict(params={"resolution": "64"}), "disagrees with the input 'pixels' dims"),
+    ("missing weights file", dict(params={"weights": "nowhere.h5"}), "nowhere.h5"),
+    ("bad precision", dict(params={"precision": "fp8"}), "precision"),
+    ("max_batch below max_batch_size", dict(params={"max_batch": "2"}), "smaller than max_batch_size"),
+    ("graph sizes above max_batch", dict(params={"cuda_graph_batch_sizes": "1,99"}), "cuda_graph_batch_sizes"),
+])
+def test_a_bad_model_config_fails_to_load_with_a_clear_message(env, what, change, message):
+    from tritonclient.utils import InferenceServerException
+    name = "bad_" + what.replace(" ", "_")
+    T.write_model(env["repo"], name, env["weights"], res=RES, max_batch=4, warmup=False, **change)
+    c = http_client(env)
+    with pytest.raises(InferenceServerException, match=message):
+        c.load_model(name)
+    assert not c.is_model_ready(name)
+    assert_ready(env)
+
+
+def test_kind_gpu_instances_are_refused(env):
+    """No GPU path has run on a GPU yet: a KIND_GPU instance fails to load (here the server itself
+    refuses it first, having no GPU; on a GPU machine the backend's message says so)."""
+    from tritonclient.utils import InferenceServerException
+    d = T.write_model(env["repo"], "gpu_instance", env["weights"], res=RES, max_batch=4, warmup=False)
+    cfg = os.path.join(d, "config.pbtxt")
+    with open(cfg) as f:
+        text = f.read()
+    with open(cfg, "w") as f:
+        f.write(text.replace("KIND_CPU", "KIND_GPU"))
+    c = http_client(env)
+    with pytest.raises(InferenceServerException, match="(?i)gpu") as e:
+        c.load_model("gpu_instance")
+    print(f"\n[triton] KIND_GPU on this machine: {e.value}")
+    # KIND_MODEL reaches the backend here: its refusal names the kind it runs
+    with open(cfg, "w") as f:
+        f.write(text.replace("KIND_CPU", "KIND_MODEL").replace('name: "gpu_instance"', 'name: "model_instance"'))
+    os.rename(d, os.path.join(env["repo"], "model_instance"))
+    with pytest.raises(InferenceServerException, match="KIND_MODEL; this backend runs KIND_CPU instances"):
+        c.load_model("model_instance")
+    assert_ready(env)
+
+
+def test_make_labels_reads_the_package_table_and_refuses_a_broken_one(tmp_path):
+    import subprocess
+    import sys
+    table = tmp_path / "t.tsv"
+    table.write_text("# header\n# index\twnid\tlemmas\n0\tn01\ttench, Tinca tinca\n1\tn02\tgoldfish\n")
+    out = tmp_path / "labels.txt"
+    r = subprocess.run([sys.executable, T.MAKE_LABELS, str(table), str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert out.read_text() == "tench\ngoldfish\n"
+    table.write_text("0\tn01\ttench\n2\tn03\tskipped one\n")
+    r = subprocess.run([sys.executable, T.MAKE_LABELS, str(table), str(out)], capture_output=True, text=True)
+    assert r.returncode == 1 and "line 2" in r.stderr and "class 1" in r.stderr
+    if os.path.isfile(T.LABEL_TABLE):  # the resnetrs package's table, when this checkout has it
+        r = subprocess.run([sys.executable, T.MAKE_LABELS, str(out)], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        names = out.read_text().splitlines()
+        assert len(names) == 1000 and names[0] == "tench" and names[1] == "goldfish"

@@ -71,7 +71,7 @@ Instance::Instance(TRITONBACKEND_ModelInstance* triton_instance, const ModelSett
                                              "' is KIND_GPU: GPU instances are not yet verified on a GPU; use KIND_CPU");
   }
   if (kind != TRITONSERVER_INSTANCEGROUPKIND_CPU) {
-    fail(TRITONSERVER_ERROR_UNSUPPORTED, "instance '" + name_ + "' is " + TRITONSERVER_InstanceGroupKindString(kind) +
+    fail(TRITONSERVER_ERROR_UNSUPPORTED, "instance '" + name_ + "' is KIND_" + TRITONSERVER_InstanceGroupKindString(kind) +
                                              "; this backend runs KIND_CPU instances");
   }
 
@@ -104,6 +104,18 @@ Instance::Instance(TRITONBACKEND_ModelInstance* triton_instance, const ModelSett
     RESNETRS_TRITON_LOG(TRITONSERVER_LOG_INFO,
                         "instance '" + name_ + "': cuda_graph_batch_sizes is ignored by KIND_CPU instances");
   }
+#if RESNETRS_TRITON_HAS_IMAGES
+  if (settings.image_input) {
+    s = resnetrs_image_options_init(&image_options_);
+    if (s != RESNETRS_STATUS_OK) fail(TRITONSERVER_ERROR_INTERNAL, "resnetrs_image_options_init: " + status_text(s));
+    image_options_.preprocess = settings.image_timm ? RESNETRS_PREPROCESS_TIMM : RESNETRS_PREPROCESS_RELEASE;
+    image_options_.height = settings.height;
+    image_options_.width = settings.width;
+    image_options_.layout = o.input_layout;
+    if (settings.image_crop_pct > 0.0f) image_options_.crop_pct = settings.image_crop_pct;
+    if (settings.image_max_pixels > 0) image_options_.max_pixels = settings.image_max_pixels;
+  }
+#endif
   pixels_.resize(static_cast<size_t>(settings.engine_max_batch * settings.pixels_per_image()));
   logits_.resize(static_cast<size_t>(settings.engine_max_batch) * static_cast<size_t>(settings.num_classes));
   RESNETRS_TRITON_LOG(TRITONSERVER_LOG_INFO,
@@ -116,7 +128,7 @@ int64_t Instance::peek_batch(TRITONBACKEND_Request* request) {
   TRITONBACKEND_Input* input = nullptr;
   const int64_t* shape = nullptr;
   uint32_t dims = 0;
-  TRITONSERVER_Error* err = TRITONBACKEND_RequestInput(request, kPixelsInput, &input);
+  TRITONSERVER_Error* err = TRITONBACKEND_RequestInputByIndex(request, 0, &input);
   if (err == nullptr) err = TRITONBACKEND_InputProperties(input, nullptr, nullptr, &shape, &dims, nullptr, nullptr);
   if (err != nullptr) {
     TRITONSERVER_ErrorDelete(err);
@@ -128,10 +140,11 @@ int64_t Instance::peek_batch(TRITONBACKEND_Request* request) {
 int64_t Instance::gather(TRITONBACKEND_Request* request, int64_t offset) {
   uint32_t input_count = 0;
   throw_if_error(TRITONBACKEND_RequestInputCount(request, &input_count), "TRITONBACKEND_RequestInputCount");
-  if (input_count != 1) invalid("a request must have exactly one input, 'pixels'; it has " + std::to_string(input_count));
+  if (input_count != 1) {
+    invalid("a request must have exactly one input ('pixels' or 'image'); it has " + std::to_string(input_count));
+  }
   TRITONBACKEND_Input* input = nullptr;
-  throw_if_error(TRITONBACKEND_RequestInput(request, kPixelsInput, &input), "input 'pixels'");
-
+  throw_if_error(TRITONBACKEND_RequestInputByIndex(request, 0, &input), "TRITONBACKEND_RequestInputByIndex");
   const char* name = nullptr;
   TRITONSERVER_DataType dtype;
   const int64_t* shape = nullptr;
@@ -139,40 +152,67 @@ int64_t Instance::gather(TRITONBACKEND_Request* request, int64_t offset) {
   uint64_t bytes = 0;
   throw_if_error(TRITONBACKEND_InputProperties(input, &name, &dtype, &shape, &dims, &bytes, &buffers),
                  "TRITONBACKEND_InputProperties");
-  if (dtype != TRITONSERVER_TYPE_FP32) {
-    invalid(std::string("input 'pixels' must be FP32, the request sends ") + TRITONSERVER_DataTypeString(dtype));
+  const std::string input_name = name;
+  const bool pixels = input_name == kPixelsInput && settings_.pixels_input;
+  const bool image = input_name == kImageInput && settings_.image_input;
+  if (!pixels && !image) invalid("unexpected input '" + input_name + "'");
+
+  const TRITONSERVER_DataType want_type = pixels ? TRITONSERVER_TYPE_FP32 : TRITONSERVER_TYPE_BYTES;
+  if (dtype != want_type) {
+    invalid("input '" + input_name + "' must be " + TRITONSERVER_DataTypeString(want_type) + ", the request sends " +
+            TRITONSERVER_DataTypeString(dtype));
   }
-  const int64_t per_image = settings_.pixels_per_image();
   const int64_t h = settings_.height, w = settings_.width;
-  const bool shape_ok = dims == 4 && shape[0] >= 1 && shape[0] <= settings_.max_batch_size &&
-                        (settings_.nhwc ? (shape[1] == h && shape[2] == w && shape[3] == 3)
-                                        : (shape[1] == 3 && shape[2] == h && shape[3] == w));
+  const std::string item = !pixels ? "1"
+                           : settings_.nhwc ? std::to_string(h) + ", " + std::to_string(w) + ", 3"
+                                            : "3, " + std::to_string(h) + ", " + std::to_string(w);
+  const bool shape_ok =
+      dims >= 1 && shape[0] >= 1 && shape[0] <= settings_.max_batch_size &&
+      (!pixels ? dims == 2 && shape[1] == 1
+               : dims == 4 && (settings_.nhwc ? (shape[1] == h && shape[2] == w && shape[3] == 3)
+                                              : (shape[1] == 3 && shape[2] == h && shape[3] == w)));
   if (!shape_ok) {
     std::string got = "[";
     for (uint32_t i = 0; i < dims; ++i) got += (i ? ", " : "") + std::to_string(shape[i]);
-    invalid("input 'pixels' must have shape [1.." + std::to_string(settings_.max_batch_size) + ", " +
-            (settings_.nhwc ? std::to_string(h) + ", " + std::to_string(w) + ", 3"
-                            : "3, " + std::to_string(h) + ", " + std::to_string(w)) +
+    invalid("input '" + input_name + "' must have shape [1.." + std::to_string(settings_.max_batch_size) + ", " + item +
             "], the request sends " + got + "]");
   }
-  const int64_t batch = shape[0];
+  if (pixels) {
+    gather_pixels(input, shape[0], buffers, bytes, offset);
+  } else {
+    gather_images(input, shape[0], buffers, bytes, offset);
+  }
+  return shape[0];
+}
+
+namespace {
+
+// The host address of buffer `i` of `input`; inputs in GPU memory are refused.
+const unsigned char* host_buffer(TRITONBACKEND_Input* input, uint32_t i, const char* name, uint64_t* size) {
+  const void* src = nullptr;
+  TRITONSERVER_MemoryType mem = TRITONSERVER_MEMORY_CPU;  // in: preferred; out: where it is
+  int64_t mem_id = 0;
+  throw_if_error(TRITONBACKEND_InputBuffer(input, i, &src, size, &mem, &mem_id), "TRITONBACKEND_InputBuffer");
+  if (mem == TRITONSERVER_MEMORY_GPU) {
+    invalid(std::string("input '") + name + "' is in GPU memory (CUDA shared memory); KIND_CPU instances read host memory only");
+  }
+  return static_cast<const unsigned char*>(src);
+}
+
+}  // namespace
+
+void Instance::gather_pixels(TRITONBACKEND_Input* input, int64_t batch, uint32_t buffers, uint64_t bytes, int64_t offset) {
+  const int64_t per_image = settings_.pixels_per_image();
   const uint64_t want = static_cast<uint64_t>(batch * per_image) * sizeof(float);
   if (bytes != want) {
     invalid("input 'pixels' holds " + std::to_string(bytes) + " bytes; its shape needs " + std::to_string(want));
   }
-
   // The tensor may arrive in several buffers (e.g. HTTP chunks): copy them in order.
   auto* dst = reinterpret_cast<unsigned char*>(pixels_.data() + offset * per_image);
   uint64_t copied = 0;
   for (uint32_t i = 0; i < buffers; ++i) {
-    const void* src = nullptr;
     uint64_t size = 0;
-    TRITONSERVER_MemoryType mem = TRITONSERVER_MEMORY_CPU;  // in: preferred; out: where it is
-    int64_t mem_id = 0;
-    throw_if_error(TRITONBACKEND_InputBuffer(input, i, &src, &size, &mem, &mem_id), "TRITONBACKEND_InputBuffer");
-    if (mem == TRITONSERVER_MEMORY_GPU) {
-      invalid("input 'pixels' is in GPU memory (CUDA shared memory); KIND_CPU instances read host memory only");
-    }
+    const unsigned char* src = host_buffer(input, i, kPixelsInput, &size);
     if (size > want - copied) invalid("input 'pixels' buffers hold more bytes than its shape");
     std::memcpy(dst + copied, src, size);
     copied += size;
@@ -185,7 +225,49 @@ int64_t Instance::gather(TRITONBACKEND_Request* request, int64_t offset) {
               " (pixels are RGB on the 0..255 scale)");
     }
   }
-  return batch;
+}
+
+void Instance::gather_images(TRITONBACKEND_Input* input, int64_t batch, uint32_t buffers, uint64_t bytes, int64_t offset) {
+#if RESNETRS_TRITON_HAS_IMAGES
+  // A BYTES tensor is its elements one after the other, each a 4-byte little-endian length and
+  // that many bytes. Usually one buffer; several are joined first (an element may straddle them).
+  const unsigned char* data = nullptr;
+  uint64_t size = 0;
+  if (buffers == 1) {
+    data = host_buffer(input, 0, kImageInput, &size);
+  } else {
+    joined_.clear();
+    for (uint32_t i = 0; i < buffers; ++i) {
+      uint64_t n = 0;
+      const unsigned char* src = host_buffer(input, i, kImageInput, &n);
+      joined_.insert(joined_.end(), src, src + n);
+    }
+    data = joined_.data();
+    size = joined_.size();
+  }
+  if (size != bytes) invalid("input 'image' buffers hold " + std::to_string(size) + " bytes, expected " + std::to_string(bytes));
+  const int64_t per_image = settings_.pixels_per_image();
+  uint64_t at = 0;
+  for (int64_t k = 0; k < batch; ++k) {
+    if (size - at < 4) invalid("input 'image' ends before the length of image " + std::to_string(k));
+    const uint64_t len = uint64_t{data[at]} | uint64_t{data[at + 1]} << 8 | uint64_t{data[at + 2]} << 16 |
+                         uint64_t{data[at + 3]} << 24;
+    at += 4;
+    if (len > size - at) {
+      invalid("input 'image' element " + std::to_string(k) + " claims " + std::to_string(len) + " bytes; " +
+              std::to_string(size - at) + " remain");
+    }
+    const resnetrs_status_t s =
+        resnetrs_image_load_memory(data + at, static_cast<size_t>(len), &image_options_,
+                                   pixels_.data() + (offset + k) * per_image);
+    if (s != RESNETRS_STATUS_OK) invalid("input 'image' element " + std::to_string(k) + ": " + status_text(s));
+    at += len;
+  }
+  if (at != size) invalid("input 'image' has " + std::to_string(size - at) + " bytes after its " + std::to_string(batch) + " images");
+#else
+  (void)input, (void)batch, (void)buffers, (void)bytes, (void)offset;
+  invalid("input 'image' needs libresnetrs' image decoding, which this build lacks");
+#endif
 }
 
 void Instance::execute(TRITONBACKEND_Request** requests, uint32_t count) {

@@ -31,10 +31,13 @@ class Instance {
 
  private:
   struct Pending;  // a request of the batch being gathered
-  // The batch size the request claims (0 when it has no readable 'pixels' input).
+  // The batch size the request claims (0 when its input cannot be read).
   int64_t peek_batch(TRITONBACKEND_Request* request);
-  // Copies the request's pixels into the staging buffer at image `offset`; returns its batch size.
+  // Puts the request's images into the staging buffer from image `offset` on (its pixels copied,
+  // or its encoded images decoded and preprocessed); returns its batch size.
   int64_t gather(TRITONBACKEND_Request* request, int64_t offset);
+  void gather_pixels(TRITONBACKEND_Input* input, int64_t batch, uint32_t buffers, uint64_t bytes, int64_t offset);
+  void gather_images(TRITONBACKEND_Input* input, int64_t batch, uint32_t buffers, uint64_t bytes, int64_t offset);
   // Runs the staged images of `group`, sends their responses, reports statistics, releases them.
   void run_and_respond(std::vector<Pending>& group, int64_t images, uint64_t exec_start_ns);
 
@@ -44,6 +47,12 @@ class Instance {
   EnginePtr engine_;
   std::vector<float> pixels_;  // engine_max_batch images
   std::vector<float> logits_;  // engine_max_batch x num_classes
+#if RESNETRS_TRITON_HAS_IMAGES
+  resnetrs_image_options_t image_options_{};
+#endif
+  // The encoded images of a request whose tensor arrives in several buffers, joined; it grows to
+  // the largest such request and is kept (the one allocation execute may make).
+  std::vector<unsigned char> joined_;
 };
 
 }  // namespace resnetrs_triton

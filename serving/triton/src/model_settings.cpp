@@ -55,17 +55,22 @@ std::string dims_string(const std::vector<int64_t>& dims) {
   return s.str();
 }
 
-// The one tensor of `list` ("input" or "output") named `name`; any other tensor is an error.
-const json& only_tensor(const json& config, const char* list, const char* name) {
-  if (!config.contains(list) || !config[list].is_array() || config[list].size() != 1) {
-    invalid(std::string("config must declare exactly one ") + list + ", named '" + name + "'");
+// The one output, 'logits' TYPE_FP32.
+const json& logits_output(const json& config) {
+  if (!config.contains("output") || !config["output"].is_array() || config["output"].size() != 1) {
+    invalid(std::string("config must declare exactly one output, named '") + kLogitsOutput + "'");
   }
-  const json& t = config[list][0];
+  const json& t = config["output"][0];
   const std::string got = t.value("name", "");
-  if (got != name) invalid(std::string("config ") + list + " is named '" + got + "'; this backend serves '" + name + "'");
+  if (got != kLogitsOutput) invalid("config output is named '" + got + "'; this backend serves '" + kLogitsOutput + "'");
   const std::string type = t.value("data_type", "");
-  if (type != "TYPE_FP32") invalid(std::string(list) + " '" + name + "' must be TYPE_FP32, config says '" + type + "'");
+  if (type != "TYPE_FP32") invalid("output 'logits' must be TYPE_FP32, config says '" + type + "'");
   return t;
+}
+
+void require_type(const json& t, const std::string& name, const char* type) {
+  const std::string got = t.value("data_type", "");
+  if (got != type) invalid("input '" + name + "' must be " + type + ", config says '" + got + "'");
 }
 
 std::string resolve(const std::string& path, const std::string& dir) {
@@ -94,6 +99,7 @@ ModelSettings parse_model_settings(const std::string& config_json, const std::st
 
   // Parameters: { "weights": { "string_value": "model.h5" }, ... }
   std::string weights = "model.h5", precision = "fp32", resolution, max_batch, graphs;
+  std::string image_preprocess = "release", crop_pct, max_pixels;
   if (config.contains("parameters") && config["parameters"].is_object()) {
     for (const auto& [key, value] : config["parameters"].items()) {
       if (!value.is_object() || !value.contains("string_value") || !value["string_value"].is_string()) {
@@ -106,9 +112,13 @@ ModelSettings parse_model_settings(const std::string& config_json, const std::st
       else if (key == "max_batch") max_batch = v;
       else if (key == "tuning_cache") s.tuning_cache_path = v;
       else if (key == "cuda_graph_batch_sizes") graphs = v;
+      else if (key == "image_preprocess") image_preprocess = v;
+      else if (key == "image_crop_pct") crop_pct = v;
+      else if (key == "image_max_pixels") max_pixels = v;
       else {
         invalid("unknown parameter '" + key +
-                "' (known: weights, precision, resolution, max_batch, tuning_cache, cuda_graph_batch_sizes)");
+                "' (known: weights, precision, resolution, max_batch, tuning_cache, cuda_graph_batch_sizes, "
+                "image_preprocess, image_crop_pct, image_max_pixels)");
       }
     }
   }
@@ -128,33 +138,83 @@ ModelSettings parse_model_settings(const std::string& config_json, const std::st
             std::to_string(s.max_batch_size) + "): Triton may send batches the engine cannot run");
   }
 
-  // Input: pixels [3, H, W] (FORMAT_NCHW or FORMAT_NONE) or [H, W, 3] (FORMAT_NHWC).
-  const json& in = only_tensor(config, "input", kPixelsInput);
-  const std::string format = in.value("format", "FORMAT_NONE");
-  if (format != "FORMAT_NONE" && format != "FORMAT_NCHW" && format != "FORMAT_NHWC") {
-    invalid("input format must be FORMAT_NCHW or FORMAT_NHWC, config says '" + format + "'");
+  // Inputs: pixels [3, H, W] (FORMAT_NCHW or FORMAT_NONE) or [H, W, 3] (FORMAT_NHWC); image [1].
+  if (!config.contains("input") || !config["input"].is_array() || config["input"].empty()) {
+    invalid("config must declare input 'pixels' (TYPE_FP32) and/or 'image' (TYPE_STRING)");
   }
-  s.nhwc = format == "FORMAT_NHWC";
-  const std::vector<int64_t> d = dims_of(in, "input 'pixels'");
-  const bool shape_ok = d.size() == 3 && (s.nhwc ? d[2] == 3 : d[0] == 3);
-  if (!shape_ok) {
-    invalid(std::string("input 'pixels' dims must be ") + (s.nhwc ? "[H, W, 3] (FORMAT_NHWC)" : "[3, H, W]") +
-            ", config says " + dims_string(d));
-  }
-  const int64_t h = s.nhwc ? d[0] : d[1], w = s.nhwc ? d[1] : d[2];
-  if (h < 32 || h > 4096 || w < 32 || w > 4096) {
-    invalid("input 'pixels' height and width must be in 32..4096, config says " + dims_string(d));
-  }
-  s.height = static_cast<int32_t>(h);
-  s.width = static_cast<int32_t>(w);
-  if (!resolution.empty()) {
-    const int32_t r = parse_int_param("resolution", resolution, 32, 4096);
-    if (r != s.height || r != s.width) {
-      invalid("parameter 'resolution' (" + resolution + ") disagrees with the input dims " + dims_string(d));
+  int optional_inputs = 0;
+  for (const json& in : config["input"]) {
+    const std::string name = in.value("name", "");
+    if (in.value("optional", false)) ++optional_inputs;
+    if (name == kPixelsInput) {
+      require_type(in, name, "TYPE_FP32");
+      const std::string format = in.value("format", "FORMAT_NONE");
+      if (format != "FORMAT_NONE" && format != "FORMAT_NCHW" && format != "FORMAT_NHWC") {
+        invalid("input 'pixels' format must be FORMAT_NCHW or FORMAT_NHWC, config says '" + format + "'");
+      }
+      s.nhwc = format == "FORMAT_NHWC";
+      const std::vector<int64_t> d = dims_of(in, "input 'pixels'");
+      const bool shape_ok = d.size() == 3 && (s.nhwc ? d[2] == 3 : d[0] == 3);
+      if (!shape_ok) {
+        invalid(std::string("input 'pixels' dims must be ") + (s.nhwc ? "[H, W, 3] (FORMAT_NHWC)" : "[3, H, W]") +
+                ", config says " + dims_string(d));
+      }
+      const int64_t h = s.nhwc ? d[0] : d[1], w = s.nhwc ? d[1] : d[2];
+      if (h < 32 || h > 4096 || w < 32 || w > 4096) {
+        invalid("input 'pixels' height and width must be in 32..4096, config says " + dims_string(d));
+      }
+      s.height = static_cast<int32_t>(h);
+      s.width = static_cast<int32_t>(w);
+      s.pixels_input = true;
+    } else if (name == kImageInput) {
+      require_type(in, name, "TYPE_STRING");
+      const std::vector<int64_t> d = dims_of(in, "input 'image'");
+      if (d != std::vector<int64_t>{1}) invalid("input 'image' dims must be [1] (one encoded file per image), config says " + dims_string(d));
+      s.image_input = true;
+    } else {
+      invalid("unknown input '" + name + "' (this backend serves 'pixels' and 'image')");
     }
   }
+  if (s.pixels_input && s.image_input && optional_inputs != 2) {
+    invalid("inputs 'pixels' and 'image' must both be `optional: true` (a request sends one of them)");
+  }
+  if (s.image_input && !RESNETRS_TRITON_HAS_IMAGES) {
+    invalid("input 'image' needs libresnetrs' image decoding, which this build of the backend lacks (C API < 2)");
+  }
+  if (!resolution.empty()) {
+    const int32_t r = parse_int_param("resolution", resolution, 32, 4096);
+    if (s.pixels_input && (r != s.height || r != s.width)) {
+      invalid("parameter 'resolution' (" + resolution + ") disagrees with the input 'pixels' dims");
+    }
+    s.height = s.width = r;
+  } else if (!s.pixels_input) {
+    invalid("parameter 'resolution' is required when there is no input 'pixels' (the images' size S x S)");
+  }
+  if (s.image_input && s.height != s.width) {
+    invalid("images are preprocessed to S x S: input 'pixels' must be square when input 'image' is declared");
+  }
+  if (image_preprocess == "timm") s.image_timm = true;
+  else if (image_preprocess != "release") invalid("parameter 'image_preprocess' must be release or timm, got '" + image_preprocess + "'");
+  if (!crop_pct.empty()) {
+    char* end = nullptr;
+    const float c = std::strtof(crop_pct.c_str(), &end);
+    if (end != crop_pct.c_str() + crop_pct.size() || !(c > 0.0f && c <= 1.0f)) {
+      invalid("parameter 'image_crop_pct' must be a number in (0, 1], got '" + crop_pct + "'");
+    }
+    if (!s.image_timm) invalid("parameter 'image_crop_pct' applies to image_preprocess timm only");
+    s.image_crop_pct = c;
+  }
+  if (!max_pixels.empty()) {
+    char* end = nullptr;
+    errno = 0;
+    const long long m = std::strtoll(max_pixels.c_str(), &end, 10);
+    if (end != max_pixels.c_str() + max_pixels.size() || errno != 0 || m < 1) {
+      invalid("parameter 'image_max_pixels' must be a positive integer, got '" + max_pixels + "'");
+    }
+    s.image_max_pixels = m;
+  }
 
-  const json& out = only_tensor(config, "output", kLogitsOutput);
+  const json& out = logits_output(config);
   const std::vector<int64_t> od = dims_of(out, "output 'logits'");
   if (od.size() != 1 || od[0] < 1 || od[0] > std::numeric_limits<int32_t>::max()) {
     invalid("output 'logits' dims must be [num_classes], config says " + dims_string(od));
