@@ -26,6 +26,7 @@ MAX_BATCH = 8
 MODEL = "rs50"
 NHWC_MODEL = "rs50_nhwc"
 CYCLE_MODEL = "rs50_cycle"
+IMAGE_MODEL = "rs50_images"  # inputs 'pixels' and 'image', both optional
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +39,7 @@ def env(tmp_path_factory):
     T.write_model(str(repo), MODEL, weights, res=RES, max_batch=MAX_BATCH, labels=str(labels))
     T.write_model(str(repo), NHWC_MODEL, weights, res=RES, max_batch=4, nhwc=True, instances=2)
     T.write_model(str(repo), CYCLE_MODEL, weights, res=RES, max_batch=2, warmup=True)
+    T.write_model(str(repo), IMAGE_MODEL, weights, res=RES, max_batch=MAX_BATCH, image_input=True)
     server = T.TritonServer(str(repo), str(work), models=[MODEL])
     try:
         server.wait_ready()
@@ -396,3 +398,69 @@ def test_make_labels_reads_the_package_table_and_refuses_a_broken_one(tmp_path):
         assert r.returncode == 0, r.stderr
         names = out.read_text().splitlines()
         assert len(names) == 1000 and names[0] == "tench" and names[1] == "goldfish"
+
+
+@pytest.fixture
+def image_model(env):
+    if not T.has_image_api():
+        pytest.skip("libresnetrs has no image functions (C API version < 2): the 'image' input is not built")
+    c = http_client(env)
+    c.load_model(IMAGE_MODEL)
+    yield IMAGE_MODEL
+    c.unload_model(IMAGE_MODEL)
+
+
+def image_input(module, files):
+    inp = module.InferInput("image", [len(files), 1], "BYTES")
+    inp.set_data_from_numpy(np.array([[f] for f in files], dtype=np.object_))
+    return inp
+
+
+def test_encoded_images_equal_the_c_api_decode_and_run(env, image_model):
+    import tritonclient.grpc as grpcclient
+    import tritonclient.http as httpclient
+    files = [T.encoded_image("JPEG", 80, 60, 1), T.encoded_image("PNG", 50, 70, 2)]
+    pixels = np.concatenate([T.decode_image(f, RES) for f in files])
+    want = env["engine"].run(pixels)
+    got_http = http_client(env).infer(image_model, [image_input(httpclient, files)]).as_numpy("logits")
+    got_grpc = grpc_client(env).infer(image_model, [image_input(grpcclient, files)]).as_numpy("logits")
+    assert np.array_equal(got_http, want) and np.array_equal(got_grpc, want)
+    # the same model takes pixels too
+    assert np.array_equal(infer_http(env, pixels, model=image_model), want)
+
+
+def test_a_corrupt_image_fails_alone_among_images_and_pixels(env, image_model):
+    import tritonclient.grpc as grpcclient
+    client = grpc_client(env)
+    good = T.encoded_image("JPEG", 64, 64, 5)
+    requests = {
+        "good image": [image_input(grpcclient, [good])],
+        "truncated JPEG": [image_input(grpcclient, [good[: len(good) // 2]])],
+        "not an image": [image_input(grpcclient, [b"GIF89a this is not a JPEG or PNG"])],
+        "empty": [image_input(grpcclient, [b""])],
+    }
+    px = grpcclient.InferInput("pixels", [1, 3, RES, RES], "FP32")
+    x = T.images(1, RES, 6)
+    px.set_data_from_numpy(x)
+    requests["pixels"] = [px]
+    results, done = {}, threading.Semaphore(0)
+    for name, inputs in requests.items():
+        def cb(result, error, name=name):
+            results[name] = (result, error)
+            done.release()
+        client.async_infer(image_model, inputs, cb)
+    for _ in requests:
+        assert done.acquire(timeout=120), "a response was lost"
+    for name in ("truncated JPEG", "not an image", "empty"):
+        assert results[name][1] is not None, name
+        assert "input 'image' element 0" in str(results[name][1]), f"{name}: {results[name][1]}"
+    assert results["good image"][1] is None and results["pixels"][1] is None
+    np.testing.assert_allclose(results["good image"][0].as_numpy("logits"), env["engine"].run(T.decode_image(good, RES)),
+                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(results["pixels"][0].as_numpy("logits"), env["engine"].run(x), rtol=1e-4, atol=1e-5)
+    # a request with both inputs is refused by the backend, and so is a bad BYTES layout
+    both = [image_input(grpcclient, [good]), px]
+    from tritonclient.utils import InferenceServerException
+    with pytest.raises(InferenceServerException, match="exactly one input"):
+        client.infer(image_model, both)
+    assert_ready(env)

@@ -79,7 +79,8 @@ def make_labels(workdir: str, out: str) -> str:
 
 def write_model(repo: str, name: str, weights: str, *, res: int = 32, max_batch: int = 8,
                 nhwc: bool = False, labels: Optional[str] = None, queue_delay_us: int = 2000,
-                params: Optional[Dict[str, str]] = None, warmup: bool = True, instances: int = 1) -> str:
+                params: Optional[Dict[str, str]] = None, warmup: bool = True, instances: int = 1,
+                image_input: bool = False) -> str:
     """A model folder <repo>/<name> with config.pbtxt, version 1 holding `weights` (a symlink)."""
     d = os.path.join(repo, name)
     os.makedirs(os.path.join(d, "1"), exist_ok=True)
@@ -104,11 +105,13 @@ def write_model(repo: str, name: str, weights: str, *, res: int = 32, max_batch:
         images(1, res, 1234, nhwc).tofile(os.path.join(d, "warmup", "pixels"))
         warm = f"""model_warmup [ {{ name: "pixels from a file", batch_size: 1,
   inputs {{ key: "pixels", value: {{ data_type: TYPE_FP32, dims: {dims}, input_data_file: "pixels" }} }} }} ]"""
+    optional = "optional: true" if image_input else ""
+    image = ',\n  { name: "image", data_type: TYPE_STRING, dims: [ 1 ], optional: true }' if image_input else ""
     with open(os.path.join(d, "config.pbtxt"), "w") as f:
         f.write(f"""name: "{name}"
 backend: "resnetrs"
 max_batch_size: {max_batch}
-input [ {{ name: "pixels", data_type: TYPE_FP32, format: {fmt}, dims: {dims} }} ]
+input [ {{ name: "pixels", data_type: TYPE_FP32, format: {fmt}, dims: {dims} {optional} }}{image} ]
 output [ {{ name: "logits", data_type: TYPE_FP32, dims: [ 1000 ] {label_line} }} ]
 instance_group [ {{ kind: KIND_CPU, count: {instances} }} ]
 dynamic_batching {{ max_queue_delay_microseconds: {queue_delay_us} }}
@@ -233,6 +236,49 @@ class CEngine:
         if self.handle:
             self.lib.resnetrs_engine_destroy(self.handle)
             self.handle = ctypes.c_void_p()
+
+
+class _ImageOptions(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_size_t), ("api_version", ctypes.c_uint32), ("preprocess", ctypes.c_int32),
+                ("height", ctypes.c_int32), ("width", ctypes.c_int32), ("crop_pct", ctypes.c_float),
+                ("layout", ctypes.c_int32), ("max_pixels", ctypes.c_int64)]
+
+
+def has_image_api() -> bool:
+    return hasattr(ctypes.CDLL(LIBRESNETRS), "resnetrs_image_load_memory")
+
+
+def decode_image(data: bytes, res: int, nhwc: bool = False) -> np.ndarray:
+    """resnetrs_image_load_memory with the release preprocessing at res x res: [1, 3, res, res]."""
+    lib = ctypes.CDLL(LIBRESNETRS)
+    lib.resnetrs_api_version.restype = ctypes.c_uint32
+    lib.resnetrs_last_error.restype = ctypes.c_char_p
+    o = _ImageOptions()
+    st = lib.resnetrs_image_options_init_versioned(ctypes.byref(o), ctypes.c_size_t(ctypes.sizeof(o)),
+                                                   ctypes.c_uint32(lib.resnetrs_api_version()))
+    if st != 0:
+        raise RuntimeError(lib.resnetrs_last_error().decode())
+    o.height = o.width = res
+    o.layout = int(nhwc)
+    out = np.empty((1, res, res, 3) if nhwc else (1, 3, res, res), np.float32)
+    st = lib.resnetrs_image_load_memory(ctypes.c_char_p(data), ctypes.c_size_t(len(data)), ctypes.byref(o),
+                                        out.ctypes.data_as(ctypes.c_void_p))
+    if st != 0:
+        raise RuntimeError(lib.resnetrs_last_error().decode())
+    return out
+
+
+def encoded_image(fmt: str, w: int, h: int, seed: int) -> bytes:
+    """A seeded random photo-like RGB image (smooth gradients plus noise) as JPEG or PNG bytes."""
+    import io
+    from PIL import Image
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    base = np.stack([xx / w * 255, yy / h * 255, (xx + yy) / (w + h) * 255], -1)
+    px = np.clip(base * rng.uniform(0.3, 1.0, 3) + rng.normal(0, 25, (h, w, 3)), 0, 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(px).save(buf, format=fmt)
+    return buf.getvalue()
 
 
 def images(n: int, res: int, seed: int, nhwc: bool = False) -> np.ndarray:
