@@ -314,7 +314,9 @@ def test_load_unload_twenty_times_leaves_memory_flat(env):
     engine_bytes = os.path.getsize(env["weights"])  # one leaked engine holds at least its weights
     print(f"\n[triton memory] server RSS after 2 warm-up cycles {base / 2**20:.1f} MiB, after 20 more "
           f"load/unload cycles {end / 2**20:.1f} MiB (one engine's weights file: {engine_bytes / 2**20:.1f} MiB)")
-    assert end - base < 0.5 * engine_bytes, "server memory grew by more than half an engine over 20 cycles"
+    # flat within 24 MiB (Triton's own bookkeeping, thread stacks): a leaked engine per cycle would
+    # add ~20 x 137 MiB, a leaked weights read or staging buffer of this model at least ~20 x 1 MiB
+    assert end - base < 24 * 2**20, f"server RSS grew by {(end - base) / 2**20:.1f} MiB over 20 load/unload cycles"
     assert_ready(env)
 
 
