@@ -276,9 +276,19 @@ def test_load_32_in_flight_every_response_matched_none_lost(env):
     after, stats = _batch_stats(env, MODEL)
     formed = {b: after.get(b, 0) - before.get(b, 0) for b in sorted(after) if after.get(b, 0) > before.get(b, 0)}
     lat = np.array(sorted(latency.values())) * 1e3
+    # the engine alone at the full batch, right after (same machine load): the server's overhead
+    x = T.images(MAX_BATCH, RES, 501)
+    env["engine"].run(x)
+    t1, runs = time.perf_counter(), 8
+    for _ in range(runs):
+        env["engine"].run(x)
+    alone = runs * MAX_BATCH / (time.perf_counter() - t1)
+    load = os.getloadavg()[0]
     report = (f"[triton load] RS-50 @{RES} KIND_CPU x1, {n_requests} requests of 1 image, {in_flight} in flight (gRPC): "
               f"{n_requests / wall:.1f} req/s, latency p50 {np.percentile(lat, 50):.1f} ms, "
-              f"p99 {np.percentile(lat, 99):.1f} ms; batches Triton formed (size: count) {formed}")
+              f"p99 {np.percentile(lat, 99):.1f} ms; batches Triton formed (size: count) {formed}; "
+              f"the engine alone at batch {MAX_BATCH} right after: {alone:.1f} images/s "
+              f"(server/engine {n_requests / wall / alone:.2f}); load average {load:.1f} on {os.cpu_count()} CPUs")
     print("\n" + report)
     with open(os.path.join(T.BUILD, "triton_load_test.log"), "w") as f:
         f.write(report + "\n" + json.dumps(stats, indent=1) + "\n")
