@@ -44,21 +44,31 @@ def env(tmp_path_factory):
     try:
         server.wait_ready()
         engine = T.CEngine(weights, RES, MAX_BATCH)
-        yield dict(server=server, weights=weights, labels=str(labels), repo=str(repo), engine=engine)
+        state = dict(server=server, weights=weights, labels=str(labels), repo=str(repo), engine=engine)
+        yield state
         engine.close()
+        for key in ("http", "grpc"):
+            if key in state:
+                state[key].close()
     finally:
         server.stop()
         print(f"\n[triton] server log: {server.log_path}")
 
 
 def http_client(env):
-    import tritonclient.http as httpclient
-    return httpclient.InferenceServerClient(env["server"].url)
+    """The module's HTTP client (one keep-alive connection: the server waits for open
+    connections at shutdown, so clients are few and closed before it stops)."""
+    if "http" not in env:
+        import tritonclient.http as httpclient
+        env["http"] = httpclient.InferenceServerClient(env["server"].url)
+    return env["http"]
 
 
 def grpc_client(env):
-    import tritonclient.grpc as grpcclient
-    return grpcclient.InferenceServerClient(env["server"].grpc_url)
+    if "grpc" not in env:
+        import tritonclient.grpc as grpcclient
+        env["grpc"] = grpcclient.InferenceServerClient(env["server"].grpc_url)
+    return env["grpc"]
 
 
 def infer_http(env, x, model=MODEL, class_count=0):

@@ -175,6 +175,7 @@ class TritonServer:
                 raise RuntimeError(f"tritonserver exited with {self.proc.returncode}:\n{self.log()[-6000:]}")
             try:
                 if client.is_server_ready():
+                    client.close()
                     return
             except Exception:  # not listening yet
                 pass
