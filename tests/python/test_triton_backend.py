@@ -40,9 +40,8 @@ def env(tmp_path_factory):
     T.write_model(str(repo), NHWC_MODEL, weights, res=RES, max_batch=4, nhwc=True, instances=2)
     T.write_model(str(repo), CYCLE_MODEL, weights, res=RES, max_batch=2, warmup=True)
     T.write_model(str(repo), IMAGE_MODEL, weights, res=RES, max_batch=MAX_BATCH, image_input=True)
-    server = T.TritonServer(str(repo), str(work), models=[MODEL])
+    server = T.start_server(str(repo), str(work), models=[MODEL])
     try:
-        server.wait_ready()
         engine = T.CEngine(weights, RES, MAX_BATCH)
         state = dict(server=server, weights=weights, labels=str(labels), repo=str(repo), engine=engine)
         yield state
@@ -173,7 +172,7 @@ def test_every_kind_of_bad_request_gets_an_error_and_the_server_goes_on(env):
         "unknown input name": body([1, 3, RES, RES], name="image"),
         "no inputs": json.dumps({"inputs": []}).encode(),
         "not JSON": b"{this is not json",
-        "NaN pixel (our backend's check)": json.dumps({"inputs": [{"name": "pixels", "shape": [1, 3, RES, RES],
+        "NaN pixel in JSON": json.dumps({"inputs": [{"name": "pixels", "shape": [1, 3, RES, RES],
                                                                    "datatype": "FP32",
                                                                    "data": ["NaN"] + [1.0] * (3 * RES * RES - 1)}]}).encode(),
     }

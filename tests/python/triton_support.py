@@ -200,6 +200,21 @@ class TritonServer:
         self._log.close()
 
 
+def start_server(repo: str, workdir: str, models=(), attempts: int = 3) -> TritonServer:
+    """A ready server; retried with new ports when one picked by free_port() was taken meanwhile."""
+    for attempt in range(attempts):
+        server = TritonServer(repo, workdir, models)
+        try:
+            server.wait_ready()
+            return server
+        except RuntimeError:
+            server.stop()
+            log = server.log()
+            if attempt + 1 == attempts or "already in use" not in log.lower():
+                raise
+    raise AssertionError("unreachable")
+
+
 # ---- the C API through ctypes: the reference the server must equal ------------------------------
 
 class _Options(ctypes.Structure):

@@ -3,7 +3,7 @@
 extension (`label_filename` in config.pbtxt; docs/serving.md) from the resnetrs Python package's
 ImageNet table, python/resnetrs/data/imagenet1k_labels.tsv ("index<TAB>wnid<TAB>lemmas" lines,
 '#' comments). Each line is the first lemma ("tench"); the index Triton reports beside it tells
-the few classes that share a first lemma apart (e.g. "crane", the bird and the machine).
+the two pairs of classes that share a first lemma apart ("crane", the bird and the machine; "maillot").
 
   python3 serving/triton/tools/make_labels.py [TABLE.tsv] OUT.txt
 """
