@@ -365,6 +365,7 @@ def test_the_example_model_repository_serves_as_documented(env, tmp_path):
     ("resolution disagrees with dims", dict(params={"resolution": "64"}), "disagrees with the input 'pixels' dims"),
     ("missing weights file", dict(params={"weights": "nowhere.h5"}), "nowhere.h5"),
     ("bad precision", dict(params={"precision": "fp8"}), "precision"),
+    ("tf32 on the CPU", dict(params={"precision": "tf32"}), "CPU backend computes in fp32 only"),
     ("max_batch below max_batch_size", dict(params={"max_batch": "2"}), "smaller than max_batch_size"),
     ("graph sizes above max_batch", dict(params={"cuda_graph_batch_sizes": "1,99"}), "cuda_graph_batch_sizes"),
 ])
