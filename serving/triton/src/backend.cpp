@@ -46,10 +46,11 @@ RESNETRS_TRITON_EXPORT TRITONSERVER_Error* TRITONBACKEND_Initialize(TRITONBACKEN
                "; this backend needs " + std::to_string(TRITONBACKEND_API_VERSION_MAJOR) + "." +
                std::to_string(TRITONBACKEND_API_VERSION_MINOR) + " or a later minor version");
     }
-    if (resnetrs_api_version() != RESNETRS_API_VERSION) {
+    // A newer library keeps the older versions' interface (resnetrs.h, VERSIONING); an older one lacks ours.
+    if (resnetrs_api_version() < RESNETRS_API_VERSION) {
       fail(TRITONSERVER_ERROR_UNSUPPORTED, "libresnetrs implements C API version " +
-                                               std::to_string(resnetrs_api_version()) + "; this backend was built for " +
-                                               std::to_string(RESNETRS_API_VERSION));
+                                               std::to_string(resnetrs_api_version()) + "; this backend needs " +
+                                               std::to_string(RESNETRS_API_VERSION) + " or later");
     }
     RESNETRS_TRITON_LOG(TRITONSERVER_LOG_INFO, std::string("backend '") + name + "': libresnetrs " +
                                                    resnetrs_version() + ", server backend API " +
