@@ -6,8 +6,10 @@ error or Ctrl-C never leaves a partial output behind.
 
 from __future__ import annotations
 
+import errno as _errno
 import os
 import re
+import stat
 import sys
 import tempfile
 import time
@@ -65,6 +67,9 @@ def check_output_path(out: str) -> None:
         raise ConvertError("no output file given (--out FILE.h5)")
     if os.path.isdir(out):
         raise ConvertError(f"output path {out} is a directory")
+    if os.path.lexists(out) and not os.path.islink(out) and not stat.S_ISREG(os.lstat(out).st_mode):
+        # the file is renamed over `out` at the end: that would replace a device node or a FIFO
+        raise ConvertError(f"output path {out} exists and is not a regular file; refusing to replace it")
     parent = os.path.dirname(os.path.abspath(out))
     if not os.path.exists(parent):
         raise ConvertError(f"cannot write {out}: directory {parent} does not exist")
@@ -72,6 +77,31 @@ def check_output_path(out: str) -> None:
         raise ConvertError(f"cannot write {out}: {parent} is not a directory")
     if not os.access(parent, os.W_OK):
         raise ConvertError(f"cannot write {out}: directory {parent} is not writable")
+
+
+_H5_ERRNO = re.compile(r"errno = (\d+)")
+
+
+def _write_error(out: str, e: BaseException) -> ConvertError:
+    """One line for a failure while writing `out` (disk full, file-size limit, I/O error).
+
+    h5py reports these as OSError or RuntimeError whose text embeds HDF5's own message with
+    'errno = N'; the errno says it best ("No space left on device", "File too large")."""
+    ex: Optional[BaseException] = e
+    while ex is not None:
+        code = getattr(ex, "errno", None)
+        if not isinstance(code, int) or code not in _errno.errorcode:
+            m = _H5_ERRNO.search(str(ex))
+            code = int(m.group(1)) if m else None
+        if code:
+            return ConvertError(f"cannot write {out}: {os.strerror(code)}")
+        ex = ex.__context__
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return ConvertError(f"cannot write {out}: {first}")
+
+
+class _SourceFailure(Exception):
+    """Wraps an exception raised while reading the source, so it is not taken for a write error."""
 
 
 def _transform(a: np.ndarray, how: str) -> np.ndarray:
@@ -113,9 +143,12 @@ def convert(source: Source, out: str, depth: Optional[int] = None, train_resolut
     show = progress if progress is not None else (total_bytes >= PROGRESS_MIN_BYTES and sys.stderr.isatty())
 
     out_abs = os.path.abspath(out)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(out_abs) + ".", suffix=".tmp",
-                               dir=os.path.dirname(out_abs))
-    os.close(fd)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(out_abs) + ".", suffix=".tmp",
+                                   dir=os.path.dirname(out_abs))
+        os.close(fd)
+    except OSError as e:
+        raise _write_error(out, e) from None
     ok = False
     bar = None
     try:
@@ -123,37 +156,18 @@ def convert(source: Source, out: str, depth: Optional[int] = None, train_resolut
             from tqdm import tqdm
             bar = tqdm(total=total_bytes, unit="B", unit_scale=True, unit_divisor=1024,
                        desc=f"ResNet-RS-{detected}", file=sys.stderr, leave=False)
-        with h5py.File(tmp, "w") as f:
-            a = f.attrs
-            a["format"] = FORMAT
-            a["format_version"] = np.int32(FORMAT_VERSION)
-            a["depth"] = np.int32(detected)
-            a["blocks_per_stage"] = np.asarray(M.BLOCKS_PER_STAGE[detected], dtype=np.int32)
-            a["num_classes"] = np.int32(num_classes)
-            a["bn_epsilon"] = np.float64(source.bn_epsilon)
-            a["input_mean"] = np.asarray(M.INPUT_MEAN, dtype=np.float32)
-            a["input_std"] = np.asarray(M.INPUT_STD, dtype=np.float32)
-            a["train_resolution"] = np.int32(train_resolution)
-            a["source"] = source.description()
-            a["converter_version"] = CONVERTER_VERSION
-            values = 0
-            for n, it in enumerate(items):
-                arr = _transform(source.read(it.key), it.transform)
-                if arr.shape != it.spec.shape:  # cannot happen after plan(); a guard for the mapping itself
-                    raise ConvertError(f"internal error: {it.key} -> {it.spec.h5} has shape {arr.shape}, "
-                                       f"expected {it.spec.shape}")
-                _validate_values(arr, it)
-                ds = f.create_dataset(it.spec.h5, data=arr)
-                ds.attrs["source_name"] = it.key
-                values += arr.size
-                if bar is not None:
-                    bar.update(arr.nbytes)
-                if _after_tensor is not None:
-                    _after_tensor(n)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, out_abs)
+        try:
+            values = _write_h5(h5py, tmp, source, items, detected, num_classes, train_resolution,
+                               bar, _after_tensor)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, out_abs)
+        except _SourceFailure as e:
+            raise e.__cause__ from None
+        except (OSError, RuntimeError) as e:
+            # h5py/HDF5 and the file system: disk full, RLIMIT_FSIZE, I/O errors, ...
+            raise _write_error(out, e) from None
         ok = True
     finally:
         if bar is not None:
@@ -166,3 +180,55 @@ def convert(source: Source, out: str, depth: Optional[int] = None, train_resolut
     ignored = source.ignored({it.key for it in items})
     return Summary(detected, num_classes, len(items), values, source.description(), out,
                    float(source.bn_epsilon), int(train_resolution), time.time() - t0, ignored)
+
+
+def _write_h5(h5py, tmp: str, source: Source, items: List[PlanItem], detected: int, num_classes: int,
+              train_resolution: int, bar, after_tensor) -> int:
+    """Write the file; returns the number of values written.
+
+    An exception of the source (or of the test hook) comes out wrapped in _SourceFailure; anything
+    else is the writing's. When something already failed, a failure to close the file is not
+    allowed to replace it."""
+    values = 0
+    f = h5py.File(tmp, "w")
+    failed = True
+    try:
+        a = f.attrs
+        a["format"] = FORMAT
+        a["format_version"] = np.int32(FORMAT_VERSION)
+        a["depth"] = np.int32(detected)
+        a["blocks_per_stage"] = np.asarray(M.BLOCKS_PER_STAGE[detected], dtype=np.int32)
+        a["num_classes"] = np.int32(num_classes)
+        a["bn_epsilon"] = np.float64(source.bn_epsilon)
+        a["input_mean"] = np.asarray(M.INPUT_MEAN, dtype=np.float32)
+        a["input_std"] = np.asarray(M.INPUT_STD, dtype=np.float32)
+        a["train_resolution"] = np.int32(train_resolution)
+        a["source"] = source.description()
+        a["converter_version"] = CONVERTER_VERSION
+        for n, it in enumerate(items):
+            try:
+                arr = _transform(source.read(it.key), it.transform)
+                if arr.shape != it.spec.shape:  # cannot happen after plan(); a guard for the mapping itself
+                    raise ConvertError(f"internal error: {it.key} -> {it.spec.h5} has shape {arr.shape}, "
+                                       f"expected {it.spec.shape}")
+                _validate_values(arr, it)
+            except Exception as e:  # KeyboardInterrupt passes through unwrapped
+                raise _SourceFailure() from e
+            ds = f.create_dataset(it.spec.h5, data=arr)
+            ds.attrs["source_name"] = it.key
+            values += arr.size
+            if bar is not None:
+                bar.update(arr.nbytes)
+            if after_tensor is not None:
+                try:
+                    after_tensor(n)
+                except Exception as e:
+                    raise _SourceFailure() from e
+        failed = False
+    finally:
+        try:
+            f.close()  # flushes the metadata: can fail on a full disk too
+        except Exception:
+            if not failed:
+                raise
+    return values
