@@ -464,6 +464,12 @@ def resolve_prefix(path: str) -> str:
                 cand2 = os.path.join(d, os.path.basename(name))
                 if os.path.isfile(cand2 + ".index"):
                     return cand2
+                for c in (cand, cand2):  # a V1 Saver's state file names its V1 file(s)
+                    v1 = _v1_files(c.replace("?????", "00000"))
+                    if v1:
+                        raise V1CheckpointError(
+                            f"TensorFlow V1 checkpoint format detected ({v1[0]}, named by {ckpt_file}); "
+                            "only V2 (.index + .data-*) is supported")
                 raise BundleError(f"{ckpt_file} names checkpoint '{name}', but neither {cand}.index "
                                   f"nor {cand2}.index exists")
         indexes = sorted(f for f in os.listdir(d) if f.endswith(".index"))
@@ -487,24 +493,33 @@ def resolve_prefix(path: str) -> str:
     if os.path.isfile(p + ".index"):
         return p
     # Not a V2 bundle. Say why as precisely as possible.
+    v1 = _v1_files(p)
+    if v1:
+        raise V1CheckpointError(
+            f"TensorFlow V1 checkpoint format detected ({v1[0]}); only V2 (.index + .data-*) is "
+            "supported. Re-save it with tf.compat.v1.train.Saver("
+            "write_version=tf.compat.v1.train.SaverDef.V2)")
     if os.path.isfile(p):
-        if looks_like_sstable(p):
-            raise V1CheckpointError(
-                f"TensorFlow V1 checkpoint format detected ({p}); only V2 (.index + .data-*) is "
-                "supported. Re-save it with tf.compat.v1.train.Saver("
-                "write_version=tf.compat.v1.train.SaverDef.V2)")
         raise BundleError(f"{p}: not a TensorFlow checkpoint (expected a V2 bundle: "
                           f"{p}.index plus data files, or the .index file itself)")
+    raise BundleError(f"{p}: no such checkpoint ({p}.index does not exist)")
+
+
+def _v1_files(p: str) -> List[str]:
+    """The V1 (TensorSliceWriter) files at `p`: the file itself or its `p-SSSSS-of-NNNNN` shards."""
+    if os.path.isfile(p):
+        return [p] if looks_like_sstable(p) else []
     d = os.path.dirname(p) or "."
     base = os.path.basename(p)
-    if os.path.isdir(d):
-        for f in sorted(os.listdir(d)):
-            if f.startswith(base) and _V1_SHARD_SUFFIX.fullmatch(f[len(base):]) \
-                    and looks_like_sstable(os.path.join(d, f)):
-                raise V1CheckpointError(
-                    f"TensorFlow V1 checkpoint format detected ({os.path.join(d, f)}); only V2 "
-                    "(.index + .data-*) is supported")
-    raise BundleError(f"{p}: no such checkpoint ({p}.index does not exist)")
+    if not os.path.isdir(d):
+        return []
+    try:
+        names = sorted(os.listdir(d))
+    except OSError:
+        return []
+    return [os.path.join(d, f) for f in names
+            if f.startswith(base) and _V1_SHARD_SUFFIX.fullmatch(f[len(base):])
+            and looks_like_sstable(os.path.join(d, f))]
 
 
 _SIMPLE_ESCAPES = {"n": 10, "r": 13, "t": 9, "v": 11, "f": 12, "a": 7, "b": 8,
