@@ -21,6 +21,7 @@ docs/testing.md has the short run of scripts/test and the long run.
 """
 
 import os
+import shutil
 import struct
 import sys
 import tempfile
@@ -164,11 +165,33 @@ def main(argv):
     import atheris
     with atheris.instrument_imports(include=["convert_ckpt"]):
         from convert_ckpt import tf_bundle
-    shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-    with tempfile.TemporaryDirectory(prefix="fuzz_tf_bundle.", dir=shm) as workdir:
-        atheris.Setup(argv, make_test_one_input(tf_bundle, workdir))
-        atheris.Fuzz()
+    atheris.Setup(argv, make_test_one_input(tf_bundle, _workdir()))
+    atheris.Fuzz()  # libFuzzer ends the process itself
     return 0
+
+
+def _workdir() -> str:
+    """A directory for the files of one input, in memory (/dev/shm) when possible. libFuzzer exits
+    without unwinding Python, so nothing can remove it at the end: each process removes those of
+    processes that are gone (named by their pid) instead. FUZZ_TF_BUNDLE_WORKDIR overrides."""
+    if os.environ.get("FUZZ_TF_BUNDLE_WORKDIR"):
+        d = os.environ["FUZZ_TF_BUNDLE_WORKDIR"]
+        os.makedirs(d, exist_ok=True)
+        return d
+    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else tempfile.gettempdir()
+    for name in os.listdir(base):
+        if name.startswith("fuzz_tf_bundle.") and name.split(".")[-1].isdigit():
+            pid = int(name.split(".")[-1])
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+            except OSError:  # alive, another user's
+                pass
+    d = os.path.join(base, f"fuzz_tf_bundle.{os.getpid()}")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    return d
 
 
 if __name__ == "__main__":

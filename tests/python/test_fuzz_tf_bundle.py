@@ -75,8 +75,9 @@ def test_fuzz_short_run(tmp_path, capsys):
     artifacts.mkdir()
     cmd = [sys.executable, TARGET, str(corpus), f"-runs={RUNS}", f"-max_total_time={MAX_SECONDS}", "-seed=1",
            "-rss_limit_mb=1024", "-timeout=10", f"-artifact_prefix={artifacts}/"]
+    env = dict(os.environ, FUZZ_TF_BUNDLE_WORKDIR=str(tmp_path / "work"))  # removed with tmp_path
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=MAX_SECONDS + 60,
-                       stdin=subprocess.DEVNULL)
+                       stdin=subprocess.DEVNULL, env=env)
     out = r.stdout + r.stderr
     findings = os.listdir(artifacts)
     assert r.returncode == 0 and not findings, f"findings {findings}:\n{out[-6000:]}"
