@@ -2,7 +2,6 @@
 rule, and bad inputs (each must give a one-line error naming the problem and leave no output)."""
 
 import os
-import resource
 import shutil
 import stat
 import subprocess
@@ -351,11 +350,8 @@ def test_pth_without_torch(tmp_path):
 
 def _run_with_fsize_limit(limit, *args):
     """The converter with RLIMIT_FSIZE set (Python ignores SIGXFSZ: writes past it fail with EFBIG)."""
-    def lim():
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-    cmd = [sys.executable, H.CONVERTER, *map(str, args)]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
-                          preexec_fn=lim)
+    cmd = H.with_rlimits([sys.executable, H.CONVERTER, *args], RLIMIT_FSIZE=limit)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
 
 
 def test_file_size_limit(base_ckpt, tmp_path):

@@ -73,8 +73,12 @@ def test_fuzz_short_run(tmp_path, capsys):
     assert seeds >= 10
     artifacts = tmp_path / "artifacts"
     artifacts.mkdir()
-    cmd = [sys.executable, TARGET, str(corpus), f"-runs={RUNS}", f"-max_total_time={MAX_SECONDS}", "-seed=1",
-           "-rss_limit_mb=1024", "-timeout=10", f"-artifact_prefix={artifacts}/"]
+    # Memory: libFuzzer's -rss_limit_mb reads the peak RSS, which a child inherits from this (TensorFlow-
+    # sized) process, so it is off; an address-space limit of 1 GiB (the target needs ~200 MB) turns
+    # an allocation of what a hostile entry claims into a MemoryError, which is a finding.
+    cmd = H.with_rlimits([sys.executable, TARGET, corpus, f"-runs={RUNS}", f"-max_total_time={MAX_SECONDS}",
+                          "-seed=1", "-rss_limit_mb=0", "-timeout=10", f"-artifact_prefix={artifacts}/"],
+                         RLIMIT_AS=1 << 30)
     env = dict(os.environ, FUZZ_TF_BUNDLE_WORKDIR=str(tmp_path / "work"))  # removed with tmp_path
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=MAX_SECONDS + 60,
                        stdin=subprocess.DEVNULL, env=env)
