@@ -90,10 +90,6 @@ def _write_error(out: str, e: OSError) -> ConvertError:
     return ConvertError(f"cannot write {out}: {e.strerror or e or type(e).__name__}")
 
 
-class _SourceFailure(Exception):
-    """Wraps an exception raised while reading the source, so it is not taken for a write error."""
-
-
 def _transform(a: np.ndarray, how: str) -> np.ndarray:
     if how == "oihw":
         a = a.transpose(3, 2, 0, 1)
@@ -146,20 +142,18 @@ def convert(source: Source, out: str, depth: Optional[int] = None, train_resolut
             from tqdm import tqdm
             bar = tqdm(total=total_bytes, unit="B", unit_scale=True, unit_divisor=1024,
                        desc=f"ResNet-RS-{detected}", file=sys.stderr, leave=False)
+        image = io.BytesIO()
         try:
-            image = io.BytesIO()
             values = _write_h5(h5py, image, source, items, detected, num_classes, train_resolution,
                                bar, _after_tensor)
-        except _SourceFailure as e:
-            raise e.__cause__ from None
-        try:
-            _write_bytes(tmp, image)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-            os.replace(tmp, out_abs)
-        except OSError as e:  # disk full, RLIMIT_FSIZE (EFBIG), I/O errors, ...
-            raise _write_error(out, e) from None
+            try:
+                _write_bytes(tmp, image)
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(tmp, 0o666 & ~umask)
+                os.replace(tmp, out_abs)
+            except OSError as e:  # disk full, RLIMIT_FSIZE (EFBIG), I/O errors, ...
+                raise _write_error(out, e) from None
         finally:
             image.close()
         ok = True
@@ -188,17 +182,10 @@ def _write_bytes(path: str, image: io.BytesIO) -> None:
         view.release()
 
 
-def _write_h5(h5py, image: io.BytesIO, source: Source, items: List[PlanItem], detected: int, num_classes: int,
-              train_resolution: int, bar, after_tensor) -> int:
-    """Write the file; returns the number of values written.
-
-    An exception of the source (or of the test hook) comes out wrapped in _SourceFailure; anything
-    else is the writing's. When something already failed, a failure to close the file is not
-    allowed to replace it."""
-    values = 0
-    f = h5py.File(image, "w")
-    failed = True
-    try:
+def _write_h5(h5py, image: io.BytesIO, source: Source, items: List[PlanItem], detected: int,
+              num_classes: int, train_resolution: int, bar, _after_tensor) -> int:
+    """Build the HDF5 file in `image`; returns the number of values written."""
+    with h5py.File(image, "w") as f:
         a = f.attrs
         a["format"] = FORMAT
         a["format_version"] = np.int32(FORMAT_VERSION)
@@ -211,30 +198,18 @@ def _write_h5(h5py, image: io.BytesIO, source: Source, items: List[PlanItem], de
         a["train_resolution"] = np.int32(train_resolution)
         a["source"] = source.description()
         a["converter_version"] = CONVERTER_VERSION
+        values = 0
         for n, it in enumerate(items):
-            try:
-                arr = _transform(source.read(it.key), it.transform)
-                if arr.shape != it.spec.shape:  # cannot happen after plan(); a guard for the mapping itself
-                    raise ConvertError(f"internal error: {it.key} -> {it.spec.h5} has shape {arr.shape}, "
-                                       f"expected {it.spec.shape}")
-                _validate_values(arr, it)
-            except Exception as e:  # KeyboardInterrupt passes through unwrapped
-                raise _SourceFailure() from e
+            arr = _transform(source.read(it.key), it.transform)
+            if arr.shape != it.spec.shape:  # cannot happen after plan(); a guard for the mapping itself
+                raise ConvertError(f"internal error: {it.key} -> {it.spec.h5} has shape {arr.shape}, "
+                                   f"expected {it.spec.shape}")
+            _validate_values(arr, it)
             ds = f.create_dataset(it.spec.h5, data=arr)
             ds.attrs["source_name"] = it.key
             values += arr.size
             if bar is not None:
                 bar.update(arr.nbytes)
-            if after_tensor is not None:
-                try:
-                    after_tensor(n)
-                except Exception as e:
-                    raise _SourceFailure() from e
-        failed = False
-    finally:
-        try:
-            f.close()  # flushes the metadata: can fail on a full disk too
-        except Exception:
-            if not failed:
-                raise
+            if _after_tensor is not None:
+                _after_tensor(n)
     return values
