@@ -64,13 +64,32 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def printable(s: str) -> str:
+    """s with the bytes that are not UTF-8 (file and tensor names decoded with surrogateescape)
+    written as \\xNN, so that any stream can print it."""
+    try:
+        return s.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that surrogateescape did not make
+        return s.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _robust_output() -> None:
+    """Print what the terminal's encoding cannot show as escapes (PYTHONIOENCODING=ascii:strict, a C
+    locale, a pipe) instead of failing on it half-way through the output."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError, OSError):  # replaced or detached streams
+            pass
+
+
 def _err(msg: str) -> None:
-    msg = " ".join(str(msg).split())  # one line
+    msg = " ".join(printable(str(msg)).split())  # one line
     print(f"{PROG}: error: {msg}", file=sys.stderr)
 
 
 def _warn(msg: str) -> None:
-    print(f"{PROG}: warning: {msg}", file=sys.stderr)
+    print(f"{PROG}: warning: {printable(str(msg))}", file=sys.stderr)
 
 
 def _on_sigterm(signum, frame):
@@ -78,6 +97,7 @@ def _on_sigterm(signum, frame):
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    _robust_output()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -118,7 +138,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             src_path = args.keras
 
         if args.list:
-            rows = source.list()
+            rows = [(printable(name), dt, shape) for name, dt, shape in source.list()]
             w = max((len(r[0]) for r in rows), default=4)
             for name, dt, shape in rows:
                 print(f"{name:<{w}}  {dt:<9} {list(shape)}")
@@ -131,7 +151,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             ex = ", ".join(summary.ignored[:5])
             _warn(f"ignored {len(summary.ignored)} tensor(s) that are not part of the model: {ex}"
                   f"{', ...' if len(summary.ignored) > 5 else ''}")
-        print(summary.text())
+        print(printable(summary.text()))
         return 0
     except (BundleError, MappingError, ConvertError) as e:
         _err(e)

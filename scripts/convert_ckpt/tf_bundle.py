@@ -167,10 +167,21 @@ def _decode_handle(buf: bytes, pos: int = 0) -> Tuple[int, int, int]:
     return off, size, pos
 
 
+# A Snappy element expands at most ~21x (a 3-byte copy of 64 bytes): a block claiming more than
+# this is refused before the decompressor allocates what it claims (up to 4 GiB).
+_SNAPPY_MAX_RATIO = 32
+
+
 def _snappy_decompress(data: bytes) -> bytes:
     if _cramjam is None:
         raise BundleError("cramjam is not installed (needed for Snappy-compressed index blocks)")
-    return bytes(_cramjam.snappy.decompress_raw(data))
+    claimed, _ = read_varint(data, 0)  # ValueError when truncated: the caller reports it
+    if claimed > _SNAPPY_MAX_RATIO * len(data) + 64:
+        raise ValueError(f"claims {claimed} decompressed bytes from {len(data)}")
+    out = bytes(_cramjam.snappy.decompress_raw(data))
+    if len(out) != claimed:
+        raise ValueError(f"decompressed to {len(out)} bytes, {claimed} claimed")
+    return out
 
 
 def _parse_block_entries(block: bytes, what: str) -> List[Tuple[bytes, bytes]]:
@@ -296,6 +307,9 @@ _FIXED_DTYPES: Dict[int, Tuple[str, str]] = {
 DT_STRING = 7
 DT_RESOURCE = 20
 DT_VARIANT = 21
+
+_MAX_NDIM = 64                     # numpy's limit (TensorFlow allows 254)
+_MAX_ARRAY_BYTES = (1 << 63) - 1   # numpy's limit on an array's size in bytes
 
 
 def dtype_name(enum: int) -> str:
@@ -450,6 +464,12 @@ def resolve_prefix(path: str) -> str:
                 cand2 = os.path.join(d, os.path.basename(name))
                 if os.path.isfile(cand2 + ".index"):
                     return cand2
+                for c in (cand, cand2):  # a V1 Saver's state file names its V1 file(s)
+                    v1 = _v1_files(c.replace("?????", "00000"))
+                    if v1:
+                        raise V1CheckpointError(
+                            f"TensorFlow V1 checkpoint format detected ({v1[0]}, named by {ckpt_file}); "
+                            "only V2 (.index + .data-*) is supported")
                 raise BundleError(f"{ckpt_file} names checkpoint '{name}', but neither {cand}.index "
                                   f"nor {cand2}.index exists")
         indexes = sorted(f for f in os.listdir(d) if f.endswith(".index"))
@@ -473,37 +493,98 @@ def resolve_prefix(path: str) -> str:
     if os.path.isfile(p + ".index"):
         return p
     # Not a V2 bundle. Say why as precisely as possible.
+    v1 = _v1_files(p)
+    if v1:
+        raise V1CheckpointError(
+            f"TensorFlow V1 checkpoint format detected ({v1[0]}); only V2 (.index + .data-*) is "
+            "supported. Re-save it with tf.compat.v1.train.Saver("
+            "write_version=tf.compat.v1.train.SaverDef.V2)")
     if os.path.isfile(p):
-        if looks_like_sstable(p):
-            raise V1CheckpointError(
-                f"TensorFlow V1 checkpoint format detected ({p}); only V2 (.index + .data-*) is "
-                "supported. Re-save it with tf.compat.v1.train.Saver("
-                "write_version=tf.compat.v1.train.SaverDef.V2)")
         raise BundleError(f"{p}: not a TensorFlow checkpoint (expected a V2 bundle: "
                           f"{p}.index plus data files, or the .index file itself)")
-    d = os.path.dirname(p) or "."
-    base = os.path.basename(p)
-    if os.path.isdir(d):
-        for f in sorted(os.listdir(d)):
-            if f.startswith(base) and _V1_SHARD_SUFFIX.fullmatch(f[len(base):]) \
-                    and looks_like_sstable(os.path.join(d, f)):
-                raise V1CheckpointError(
-                    f"TensorFlow V1 checkpoint format detected ({os.path.join(d, f)}); only V2 "
-                    "(.index + .data-*) is supported")
     raise BundleError(f"{p}: no such checkpoint ({p}.index does not exist)")
 
 
-def _read_checkpoint_state(path: str) -> Optional[str]:
-    """model_checkpoint_path from a text-format CheckpointState file, or None."""
+def _v1_files(p: str) -> List[str]:
+    """The V1 (TensorSliceWriter) files at `p`: the file itself or its `p-SSSSS-of-NNNNN` shards."""
+    if os.path.isfile(p):
+        return [p] if looks_like_sstable(p) else []
+    d = os.path.dirname(p) or "."
+    base = os.path.basename(p)
+    if not os.path.isdir(d):
+        return []
     try:
-        with open(path, "r", encoding="utf-8", errors="replace") as f:
-            text = f.read()
+        names = sorted(os.listdir(d))
+    except OSError:
+        return []
+    return [os.path.join(d, f) for f in names
+            if f.startswith(base) and _V1_SHARD_SUFFIX.fullmatch(f[len(base):])
+            and looks_like_sstable(os.path.join(d, f))]
+
+
+_SIMPLE_ESCAPES = {"n": 10, "r": 13, "t": 9, "v": 11, "f": 12, "a": 7, "b": 8,
+                   "\\": 92, "'": 39, '"': 34, "?": 63}
+
+
+def _unescape_text_proto(s: str) -> bytes:
+    """The bytes of a protobuf text-format string literal's body (C escapes: \\n \\t \\" \\\\ ...,
+    octal \\ooo, hex \\xHH). Raises ValueError naming a bad escape."""
+    out = bytearray()
+    i, n = 0, len(s)
+    while i < n:
+        c = s[i]
+        if c != "\\":
+            out += c.encode("utf-8", "surrogateescape")
+            i += 1
+            continue
+        if i + 1 >= n:
+            raise ValueError("a lone backslash at the end")
+        c = s[i + 1]
+        if c in _SIMPLE_ESCAPES:
+            out.append(_SIMPLE_ESCAPES[c])
+            i += 2
+        elif c in "01234567":
+            j = i + 1
+            while j < min(i + 4, n) and s[j] in "01234567":
+                j += 1
+            v = int(s[i + 1:j], 8)
+            if v > 255:
+                raise ValueError(f"octal escape '{s[i:j]}' is above \\377")
+            out.append(v)
+            i = j
+        elif c in "xX":
+            j = i + 2
+            while j < min(i + 4, n) and s[j] in "0123456789abcdefABCDEF":
+                j += 1
+            if j == i + 2:
+                raise ValueError(f"'\\{c}' without hex digits")
+            out.append(int(s[i + 2:j], 16))
+            i = j
+        else:
+            raise ValueError(f"unknown escape '\\{c}'")
+    return bytes(out)
+
+
+def _read_checkpoint_state(path: str) -> Optional[str]:
+    """model_checkpoint_path from a text-format CheckpointState file, or None.
+
+    The path is decoded as UTF-8 with surrogateescape, as Python does for file names. A string
+    literal with a bad escape raises BundleError."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read(1 << 20).decode("utf-8", "surrogateescape")  # a real one is a few lines
     except OSError:
         return None
-    m = re.search(r'^\s*model_checkpoint_path\s*:\s*"((?:[^"\\]|\\.)*)"', text, re.M)
+    m = re.search(r'^\s*model_checkpoint_path\s*:\s*"((?:[^"\\\n]|\\.)*)"', text, re.M)
     if not m:
         return None
-    return bytes(m.group(1), "utf-8").decode("unicode_escape")
+    try:
+        raw = _unescape_text_proto(m.group(1))
+    except ValueError as e:
+        raise BundleError(f"{path}: bad model_checkpoint_path: {e}") from None
+    if b"\x00" in raw:
+        raise BundleError(f"{path}: bad model_checkpoint_path: it contains a NUL byte")
+    return raw.decode("utf-8", "surrogateescape")
 
 
 # --------------------------------------------------------------------------------------------
@@ -617,13 +698,36 @@ class BundleReader:
 
     def _read_bytes(self, e: TensorEntry) -> bytes:
         f = self._file(e.shard_id)
-        f.seek(e.offset)
-        buf = f.read(e.size)
-        if len(buf) != e.size:
-            raise BundleError(
-                f"data file {self.data_path(e.shard_id)} is truncated: tensor '{e.name}' needs bytes "
-                f"[{e.offset}, {e.offset + e.size}) but the file has {self._sizes[e.shard_id]} bytes")
+        truncated = BundleError(
+            f"data file {self.data_path(e.shard_id)} is truncated: tensor '{e.name}' needs bytes "
+            f"[{e.offset}, {e.offset + e.size}) but the file has {self._sizes[e.shard_id]} bytes")
+        # Check against the file's size first: an entry may claim any size (2^40 bytes), and
+        # asking read() for it would try to allocate that much.
+        if e.offset + e.size > self._sizes[e.shard_id]:
+            raise truncated
+        try:
+            f.seek(e.offset)
+            buf = f.read(e.size)
+        except MemoryError:
+            raise BundleError(f"tensor '{e.name}' needs {e.size} bytes: not enough memory to read it "
+                              f"from {self.data_path(e.shard_id)}") from None
+        except OSError as ex:
+            raise BundleError(f"{self.data_path(e.shard_id)}: cannot read ({ex.strerror or ex})") from None
+        if len(buf) != e.size:  # the file shrank since it was opened
+            raise truncated
         return buf
+
+    def _check_shape(self, e: TensorEntry, itemsize: int) -> None:
+        """Refuse shapes numpy cannot hold, before allocating anything for them."""
+        if len(e.shape) > _MAX_NDIM:
+            raise BundleError(f"{self.index_path}: tensor '{e.name}' has {len(e.shape)} dimensions; "
+                              f"at most {_MAX_NDIM} are supported")
+        n = itemsize
+        for d in e.shape:
+            n *= max(d, 1)  # numpy refuses such shapes even when another dimension is 0
+        if n > _MAX_ARRAY_BYTES:
+            raise BundleError(f"{self.index_path}: tensor '{e.name}' has an impossible shape "
+                              f"{list(e.shape)} (more than 2^63 bytes)")
 
     # -- reading -----------------------------------------------------------------------------
     def read(self, name: str) -> np.ndarray:
@@ -639,6 +743,7 @@ class BundleReader:
                               f"(enum {e.dtype_enum})")
         tname, np_dt = _FIXED_DTYPES[e.dtype_enum]
         itemsize = np.dtype(np_dt).itemsize
+        self._check_shape(e, itemsize)
         if e.size != e.num_elements * itemsize:
             raise BundleError(f"{self.index_path}: invalid size in bundle entry of tensor '{name}': "
                               f"{e.size} bytes for shape {list(e.shape)} of {tname}")
@@ -654,11 +759,16 @@ class BundleReader:
         return arr
 
     def _read_string(self, e: TensorEntry) -> np.ndarray:
+        self._check_shape(e, np.dtype(object).itemsize)
         n = e.num_elements
+        if n == 0:
+            return np.empty(e.shape, dtype=object)
+        # n varint lengths (at least a byte each) and a 4-byte checksum of the lengths come first:
+        # an entry whose size cannot hold them is refused before anything of size n is allocated.
+        if e.size < n + 4:
+            raise BundleError(f"{self.index_path}: invalid size in bundle entry of string tensor "
+                              f"'{e.name}': {e.size} bytes cannot hold {n} string(s)")
         out = np.empty(n, dtype=object)
-        if e.size == 0:
-            out[:] = [b""] * n
-            return out.reshape(e.shape)
         buf = self._read_bytes(e)
         where = f"string tensor '{e.name}' in {self.data_path(e.shard_id)}"
         pos = 0

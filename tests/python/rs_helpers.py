@@ -46,6 +46,16 @@ def run_converter(*args, check=False, timeout=600) -> subprocess.CompletedProces
     return r
 
 
+def with_rlimits(cmd, **limits) -> list:
+    """`cmd` (a Python command) run under resource limits, e.g. with_rlimits(cmd, RLIMIT_FSIZE=n):
+    a small Python sets them and execs the command. (Not preexec_fn: the test process has
+    TensorFlow's threads, and running Python code between fork and exec can deadlock there.)"""
+    assert cmd[0] == sys.executable
+    setup = "; ".join(f"resource.setrlimit(resource.{k}, ({int(v)}, {int(v)}))" for k, v in limits.items())
+    return [sys.executable, "-c", f"import os, resource, sys; {setup}; os.execv(sys.executable, [sys.executable] + sys.argv[1:])",
+            *map(str, cmd[1:])]
+
+
 # --------------------------------------------------------------------------------------------
 # The structure, enumerated in TF1 layer-creation order (architecture §5, "Order of layer creation").
 # Each layer: dict(kind, group (our HDF5 group), tf (TF1 scope), timm (key prefix), shape info).

@@ -3,11 +3,15 @@ rule, and bad inputs (each must give a one-line error naming the problem and lea
 
 import os
 import shutil
+import stat
+import subprocess
+import sys
 
 import h5py
 import numpy as np
 import pytest
 
+import bundle_writer as BW
 import rs_helpers as H
 from convert_ckpt import convert as C
 from convert_ckpt import tf_bundle as TB
@@ -239,7 +243,15 @@ def test_depth_mismatch(base_ckpt, tmp_path):
     assert_clean_error(r, out, "--depth 101", "ResNet-RS-50")
 
 
-def test_v1_file(fixtures_dir, tmp_path):
+def test_v1_file(tf_written, tmp_path):
+    out = tmp_path / "x.h5"
+    for p in (tf_written["v1_single"], os.path.dirname(tf_written["v1_single"]), tf_written["v1_sharded"],
+              os.path.dirname(tf_written["v1_sharded"])):
+        r = H.run_converter("--tf", p, "--out", out)
+        assert_clean_error(r, out, "V1")
+
+
+def test_v1_file_third_party(fixtures_dir, tmp_path):
     out = tmp_path / "x.h5"
     for p in (os.path.join(fixtures_dir, "v1_single_file", "export"),
               os.path.join(fixtures_dir, "v1_sharded_name", "export-00000-of-00001"),
@@ -248,7 +260,7 @@ def test_v1_file(fixtures_dir, tmp_path):
         assert_clean_error(r, out, "V1")
 
 
-def test_not_a_checkpoint(fixtures_dir, tmp_path):
+def test_not_a_checkpoint(tf_written, tmp_path):
     out = tmp_path / "x.h5"
     txt = tmp_path / "model.ckpt"
     txt.write_text("hello\n" * 20)
@@ -259,7 +271,7 @@ def test_not_a_checkpoint(fixtures_dir, tmp_path):
     assert_clean_error(H.run_converter("--tf", tmp_path / "nope" / "model.ckpt", "--out", out), out,
                        "no such checkpoint")
     # a valid V2 bundle that is no ResNet-RS
-    r = H.run_converter("--tf", os.path.join(fixtures_dir, "tf1_mnist_snappy"), "--out", out)
+    r = H.run_converter("--tf", os.path.dirname(tf_written["mnist"]), "--out", out)
     assert_clean_error(r, out, "ResNet-RS")
     # timm / keras inputs that are not what they claim
     assert_clean_error(H.run_converter("--timm", txt, "--out", out), out, "not a safetensors file")
@@ -331,3 +343,69 @@ def test_pth_without_torch(tmp_path):
     pth.write_bytes(b"PK\x03\x04" + bytes(100))
     out = tmp_path / "x.h5"
     assert_clean_error(H.run_converter("--timm", pth, "--out", out), out, "PyTorch", ".safetensors")
+
+
+# ------------------------------------------------------------------------------------------------
+# Failures while writing, odd names and odd outputs.
+
+def _run_with_fsize_limit(limit, *args):
+    """The converter with RLIMIT_FSIZE set (Python ignores SIGXFSZ: writes past it fail with EFBIG)."""
+    cmd = H.with_rlimits([sys.executable, H.CONVERTER, *args], RLIMIT_FSIZE=limit)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+
+
+def test_file_size_limit(base_ckpt, tmp_path):
+    """A full disk or a file-size limit while writing: one line, no traceback, no crash, no file
+    left, wherever the writing stops: at the start, in the middle, at the very last byte."""
+    full = tmp_path / "full.h5"
+    r = H.run_converter("--tf", base_ckpt, "--out", full)
+    assert r.returncode == 0, r.stderr
+    size = os.path.getsize(full)
+    for limit in (64 << 10, size // 2, size - 1):
+        out = tmp_path / f"lim{limit}.h5"
+        r = _run_with_fsize_limit(limit, "--tf", base_ckpt, "--out", out)
+        assert_clean_error(r, out, f"cannot write {out}", "File too large")
+
+
+def test_bad_escape_in_checkpoint_file(tmp_path):
+    d = tmp_path / "ck"
+    d.mkdir()
+    BW.write_bundle(str(d / "model.ckpt"), {"a": np.ones(2, np.float32)})
+    (d / "checkpoint").write_text('model_checkpoint_path: "model\\x.ckpt"\n')
+    out = tmp_path / "x.h5"
+    assert_clean_error(H.run_converter("--tf", d, "--out", out), out, str(d / "checkpoint"),
+                       "bad model_checkpoint_path", "without hex digits")
+    assert_clean_error(H.run_converter("--tf", d, "--list"), None, "bad model_checkpoint_path")
+
+
+def test_list_odd_names_on_a_strict_stdout(tmp_path):
+    """--list on an ASCII-only, strict stdout: names that are not UTF-8, or not ASCII, print with
+    backslash escapes instead of crashing half-way through the listing."""
+    data = np.arange(2, dtype=np.float32)
+    BW.write_bundle(str(tmp_path / "m"), {"caf\u00e9/kernel": data, "plain": data},
+                    extra_entries=[(b"raw\xff\xfename", BW.entry(1, (2,), offset=0, size=8,
+                                                                  crc32c=BW.mask(BW.crc(data.tobytes()))))])
+    env = dict(os.environ, PYTHONIOENCODING="ascii:strict", LC_ALL="C")
+    r = subprocess.run([sys.executable, H.CONVERTER, "--tf", str(tmp_path / "m"), "--list"],
+                       capture_output=True, text=True, env=env, timeout=120, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr
+    names = [ln.split()[0] for ln in r.stdout.splitlines()]
+    assert names == ["caf\\xe9/kernel", "plain", "raw\\xff\\xfename"], r.stdout
+    assert r.stderr.strip() == "3 tensors"
+    # and an error message naming such a tensor
+    out = tmp_path / "x.h5"
+    r = subprocess.run([sys.executable, H.CONVERTER, "--tf", str(tmp_path / "m"), "--out", str(out)],
+                       capture_output=True, text=True, env=env, timeout=120, stdin=subprocess.DEVNULL)
+    assert_clean_error(r, out, "ResNet-RS")
+
+
+def test_output_not_a_regular_file(base_ckpt, tmp_path):
+    """The output is renamed over --out at the end: a FIFO (or a device such as /dev/full) given as
+    --out is refused, never replaced."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    r = H.run_converter("--tf", base_ckpt, "--out", fifo)
+    assert_clean_error(r, None, "not a regular file")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert sorted(os.listdir(tmp_path)) == ["fifo"]

@@ -1,16 +1,20 @@
-"""The tensor-bundle V2 reader (scripts/convert_ckpt/tf_bundle.py) on the shared fixtures (checked
-against each expected.json) and on crafted bundles for what no fixture has."""
+"""The tensor-bundle V2 reader (scripts/convert_ckpt/tf_bundle.py) on checkpoints TensorFlow writes
+during the run (checked against TensorFlow's own RestoreV2), on the third-party fixtures of
+../shared (checked against each expected.json; skipped when absent), and on crafted bundles for what
+neither has (including hostile entries: the reader raises BundleError and nothing else)."""
 
 import json
 import math
 import os
 import shutil
 import struct
+import tracemalloc
 
 import numpy as np
 import pytest
 
 import bundle_writer as BW
+import tf_written as W
 from convert_ckpt import tf_bundle as TB
 
 V2_FIXTURES = ["dotted_prefix", "embeddings_int64", "half_plus_two", "half_plus_two_snappy",
@@ -66,6 +70,76 @@ def test_fixture_matches_expected_json(fixtures_dir, name):
     r.close()
 
 
+# ----------------------------------------------------------------------------------------------
+# Checkpoints written by TensorFlow in this run (no ../shared needed).
+
+@pytest.mark.parametrize("name", ["dtypes", "dotted", "shards", "tf2", "mnist"])
+def test_tf_written_matches_tensorflow(tf_written, name):
+    """Names, dtypes, shapes and every value equal what TensorFlow's own reader returns."""
+    import tensorflow as tf
+    prefix = tf_written[name]
+    tfr = tf.train.load_checkpoint(prefix)
+    shapes, dtypes = tfr.get_variable_to_shape_map(), tfr.get_variable_to_dtype_map()
+    with TB.BundleReader(prefix) as r:
+        assert r.prefix == prefix
+        assert r.names() == sorted(shapes)
+        for n in r.names():
+            e = r.entry(n)
+            assert list(e.shape) == shapes[n], n
+            assert e.dtype == dtypes[n].name, n
+            got, ref = r.read(n), W.restore(prefix, n, e.dtype)  # ours CRC-checked
+            if e.dtype == "string":
+                ref = np.asarray(ref, dtype=object)
+                assert got.shape == ref.shape, n
+                assert list(got.ravel()) == list(ref.ravel()), n
+            else:
+                assert got.dtype == (np.float32 if e.dtype == "bfloat16" else ref.dtype), n
+                np.testing.assert_array_equal(got, ref, err_msg=n)
+    if name == "shards":
+        assert r.header.num_shards == 2
+        assert {r.entry(n).shard_id for n in r.names()} == {0, 1}
+
+
+def test_tf_written_dtypes_are_what_was_saved(tf_written):
+    """Independent of TensorFlow's reader: the values the test wrote come back, bit for bit."""
+    want = W.dtype_tensors()
+    with TB.BundleReader(tf_written["dtypes"]) as r:
+        assert r.names() == sorted(want)
+        for n, v in want.items():
+            got = r.read(n)
+            if n not in ("empty", "scalar") and not n.startswith("string"):
+                assert r.entry(n).dtype == n  # the tensors are named after their dtypes
+            if got.dtype == object:
+                assert list(got.ravel()) == list(np.asarray(v, dtype=object).ravel()), n
+                assert got.shape == np.shape(v), n
+            else:
+                np.testing.assert_array_equal(got, v, err_msg=n)
+                assert got.shape == np.shape(v), n
+        assert r.read("strings")[3] == b"c" * 1024  # a 2-byte length varint
+        np.testing.assert_array_equal(
+            TB.BundleReader(tf_written["dotted"]).read("my_embedding"), [[1, 2], [3, 5], [7, 11]])
+        mn = TB.BundleReader(tf_written["mnist"])
+        assert mn.read("global_step") == 46900
+        assert mn.entry("conv2d/kernel").shape == (3, 3, 1, 8)
+        assert "conv2d/kernel/Momentum" in mn
+
+
+@pytest.mark.parametrize("name,path", [("v1_single", ""), ("v1_single", "export"), ("v1_sharded", ""),
+                                       ("v1_sharded", "export"), ("v1_sharded", "export-00000-of-00001")])
+def test_v1_rejected_tf_written(tf_written, tmp_path, name, path):
+    d = os.path.dirname(tf_written[name])
+    with pytest.raises(TB.V1CheckpointError, match="V1"):  # with TensorFlow's `checkpoint` file
+        TB.BundleReader(os.path.join(d, path) if path else d)
+    bare = tmp_path / "bare"  # and without it
+    shutil.copytree(d, bare)
+    os.remove(bare / "checkpoint")
+    with pytest.raises(TB.V1CheckpointError, match="V1"):
+        TB.BundleReader(str(bare / path) if path else str(bare))
+
+
+# ----------------------------------------------------------------------------------------------
+# The third-party fixtures of ../shared (public TensorFlow test data; skipped when absent).
+
 def test_specific_values(fixtures_dir):
     r = TB.BundleReader(os.path.join(fixtures_dir, "embeddings_int64", "bundle_checkpoint"))
     np.testing.assert_array_equal(r.read("some_scope/embeddings"), np.arange(80, dtype=np.float32).reshape(5, 16))
@@ -91,16 +165,18 @@ def test_v1_rejected(fixtures_dir, name, path):
         TB.BundleReader(os.path.join(fixtures_dir, name, path) if path else os.path.join(fixtures_dir, name))
 
 
-def test_prefix_forms(fixtures_dir, tmp_path):
-    d = os.path.join(fixtures_dir, "dotted_prefix")
-    want = os.path.join(d, "embedding.ckpt")
+def test_prefix_forms(tf_written, tmp_path):
+    want = tf_written["dotted"]
+    d = os.path.dirname(want)
     assert TB.resolve_prefix(want) == want
     assert TB.resolve_prefix(want + ".index") == want
     assert TB.resolve_prefix(want + ".data-00000-of-00001") == want
     assert TB.resolve_prefix(d) == want
     # A directory with a `checkpoint` file naming an absolute path from another machine.
     dst = tmp_path / "ck"
-    shutil.copytree(os.path.join(fixtures_dir, "tf1_mnist_snappy"), dst)
+    mnist = tf_written["mnist"]
+    assert TB.resolve_prefix(os.path.dirname(mnist)) == mnist  # through TensorFlow's own `checkpoint`
+    shutil.copytree(os.path.dirname(mnist), dst)
     (dst / "checkpoint").write_text('model_checkpoint_path: "/train/run7/model.ckpt-46900"\n'
                                     'all_model_checkpoint_paths: "/train/run7/model.ckpt-46900"\n')
     assert TB.resolve_prefix(str(dst)) == str(dst / "model.ckpt-46900")
@@ -279,3 +355,94 @@ def test_not_a_checkpoint(tmp_path):
     txt.write_text("not a checkpoint")
     with pytest.raises(TB.BundleError, match="not a TensorFlow checkpoint"):
         TB.BundleReader(str(txt))
+
+
+def test_checkpoint_state_escapes(tmp_path):
+    """model_checkpoint_path is a text-format string: C escapes are decoded, bad ones refused."""
+    d = tmp_path / "ck"
+    d.mkdir()
+    BW.write_bundle(str(d / "m\u00e9\"x"), {"a": np.ones(2, np.float32)})  # the name: m, e-acute, quote, x
+    for literal in ("m\\303\\251\\\"x", "m\\xc3\\xa9\\x22x", "/train/m\u00e9\\\"x"):
+        (d / "checkpoint").write_text(f'model_checkpoint_path: "{literal}"\n', encoding="utf-8")
+        assert TB.resolve_prefix(str(d)) == str(d / "m\u00e9\"x"), literal
+    for literal, why in (("model\\x.ckpt", "without hex digits"), ("model\\q.ckpt", "unknown escape"),
+                         ("m\\777", "above"), ("m\\000x", "NUL")):
+        (d / "checkpoint").write_text(f'model_checkpoint_path: "{literal}"\n')
+        with pytest.raises(TB.BundleError, match=why) as ei:
+            TB.resolve_prefix(str(d))
+        assert str(d / "checkpoint") in str(ei.value)
+    # bytes that are not UTF-8 name a file the same way the file system does (surrogateescape)
+    BW.write_bundle(os.fsdecode(bytes(d) + b"/raw\xff"), {"a": np.ones(2, np.float32)})
+    (d / "checkpoint").write_bytes(b'model_checkpoint_path: "raw\\377"\n')
+    assert TB.resolve_prefix(str(d)) == os.fsdecode(bytes(d) + b"/raw\xff")
+    (d / "checkpoint").write_bytes(b'model_checkpoint_path: "raw\xff"\n')
+    assert TB.resolve_prefix(str(d)) == os.fsdecode(bytes(d) + b"/raw\xff")
+
+
+# ----------------------------------------------------------------------------------------------
+# Hostile entries: a BundleError, never another exception and never an allocation of what the
+# entry claims.
+
+def test_too_many_dimensions(tmp_path):
+    BW.write_bundle(str(tmp_path / "m"), {"ok": (1, (1,) * 64, b"\x00\x00\x80\x3f"),
+                                          "deep": (1, (1,) * 65, b"\x00\x00\x80\x3f"),
+                                          "sdeep": (7, (1,) * 65, b"\x00" * 5)})
+    r = TB.BundleReader(str(tmp_path / "m"))
+    assert r.read("ok").shape == (1,) * 64 and r.read("ok").ravel()[0] == 1.0
+    for n in ("deep", "sdeep"):
+        assert len(r.entry(n).shape) == 65  # listed fine
+        with pytest.raises(TB.BundleError, match="65 dimensions"):
+            r.read(n)
+
+
+def test_impossible_shapes(tmp_path):
+    BW.write_bundle(str(tmp_path / "m"), {"zero_and_huge": (1, (0, 2**62, 4), b""),
+                                          "obj_zero_and_huge": (7, (0, 2**62), b""),
+                                          "strings_huge": (7, (2**40,), b"\x00" * 10),
+                                          "strings_no_bytes": (7, (3,), b"")})
+    r = TB.BundleReader(str(tmp_path / "m"))
+    for n, why in (("zero_and_huge", "impossible shape"), ("obj_zero_and_huge", "impossible shape"),
+                   ("strings_huge", "cannot hold"), ("strings_no_bytes", "cannot hold")):
+        with pytest.raises(TB.BundleError, match=why):
+            r.read(n)
+
+
+def test_huge_claimed_size_is_not_allocated(tmp_path):
+    """An entry claiming 2^40 bytes in a small file: 'truncated', without trying to read 1 TiB."""
+    n = 1 << 38
+    where = BW.write_bundle(str(tmp_path / "m"), {"a": np.arange(4, dtype=np.float32)},
+                            extra_entries=[(b"huge", BW.entry(1, (n,), offset=0, size=4 * n))])
+    assert where["a"][2] == 16
+    r = TB.BundleReader(str(tmp_path / "m"))
+    tracemalloc.start()
+    try:
+        with pytest.raises(TB.BundleError, match="truncated"):
+            r.read("huge")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, peak
+    with pytest.raises(TB.BundleError, match="truncated"):
+        r.check_data_files()
+
+
+def test_snappy_block_claiming_too_much(tmp_path):
+    """A Snappy block whose header claims far more bytes than it can expand to is refused before
+    the decompressor allocates them."""
+    import cramjam
+    body = bytes(cramjam.snappy.compress_raw(b"x" * 100))
+    assert body[0] == 100
+    bomb = BW._varint(0xFFFFFFFF) + body[1:]
+    ctype = b"\x01"
+    block = bomb + ctype + struct.pack("<I", BW.mask(BW.crc(bomb + ctype)))
+    meta = BW._block([])
+    meta_off = len(block)
+    block += meta + b"\x00" + struct.pack("<I", BW.mask(BW.crc(meta + b"\x00")))
+    idx = BW._block([(b"\xff", BW._varint(0) + BW._varint(len(bomb)))], restart_interval=1)
+    idx_off = len(block)
+    block += idx + b"\x00" + struct.pack("<I", BW.mask(BW.crc(idx + b"\x00")))
+    footer = BW._varint(meta_off) + BW._varint(len(meta)) + BW._varint(idx_off) + BW._varint(len(idx))
+    block += footer + b"\x00" * (40 - len(footer)) + struct.pack("<Q", TB.TABLE_MAGIC)
+    (tmp_path / "m.index").write_bytes(block)
+    with pytest.raises(TB.BundleError, match="claims 4294967295 decompressed bytes"):
+        TB.BundleReader(str(tmp_path / "m"))
