@@ -83,7 +83,7 @@ resnetrs_status_t resnetrs_engine_create_from_file(const char* path, const resne
     const EngineOptions o = capi::checked_options(options);
     RESNETRS_CHECK_ARG(path != nullptr && *path != '\0', "path must be a non-empty file name");
     const capi::Clock::time_point t0 = capi::Clock::now();
-    FoldedWeights folded = fold_weights(load_weights(path));  // the raw weights are freed here
+    FoldedWeights folded = fold_weights(load_weights(path), "weights file '" + std::string(path) + "'");  // raw weights freed here
     *engine = capi::build_handle(folded, o, capi::ms_since(t0)).release();
   });
 }

@@ -1,4 +1,4 @@
-// In-memory form of a `resnetrs-weights` v1 file (docs/weights-format.md): raw, unfolded
+// In-memory form of a `resnetrs-weights` v1(.1) file (docs/weights-format.md): raw, unfolded
 // parameters exactly as stored. Kernels are OIHW, the dense kernel is [num_classes, 2048].
 #pragma once
 
@@ -30,6 +30,8 @@ struct BlockParams {
 
 struct WeightsAttributes {
   int format_version = 1;
+  int format_minor = 1;   // 0: a v1.0 file (no checksum, variable-length strings, not read)
+  std::string checksum;   // as stored ("crc32:..."); empty in a v1.0 file
   int depth = 0;
   int num_classes = 1000;
   double bn_epsilon = 1.001e-5;
@@ -51,5 +53,6 @@ struct RawWeights {
 
 constexpr const char* kWeightsFormatName = "resnetrs-weights";
 constexpr int kWeightsFormatVersion = 1;
+constexpr int kWeightsFormatMinor = 1;  // what the writers write: adds `checksum`, fixed-length strings
 
 }  // namespace resnetrs
