@@ -153,7 +153,7 @@ def test_tf_checkpoint_converted(case):
     attrs = _check_file(case.th5, case.ours, d, 1.001e-5, "tf1-checkpoint:",
                         lambda p, n: n == names[p] + "/ExponentialMovingAverage")
     assert attrs["train_resolution"] == TRAIN_RES[d]
-    assert attrs["source"] == f"tf1-checkpoint:resnet-rs-{d}-i{TRAIN_RES[d]}/model.ckpt (EMA)"
+    assert attrs["source"].decode() == f"tf1-checkpoint:resnet-rs-{d}-i{TRAIN_RES[d]}/model.ckpt (EMA)"
     assert case.conv_seconds < 60, f"conversion took {case.conv_seconds:.1f} s"
 
 
