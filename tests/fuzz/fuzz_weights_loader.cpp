@@ -64,7 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   resnetrs_engine_t* engine = nullptr;
   const resnetrs_status_t s = resnetrs_engine_create_from_file(path.c_str(), &options, &engine);
   static const bool verbose = std::getenv("RESNETRS_FUZZ_VERBOSE") != nullptr;  // to see what an input does
-  if (verbose) std::printf("%s %s\n", resnetrs_status_string(s), s == RESNETRS_STATUS_OK ? "" : resnetrs_last_error());
+  if (verbose) std::printf("%s %s\n", resnetrs_status_string(s), s == RESNETRS_STATUS_OK ? "" : resnetrs_last_error()), std::fflush(stdout);
   if (s == RESNETRS_STATUS_OK) {
     if (!engine) finding("OK without an engine", path.c_str());
     resnetrs_engine_destroy(engine);
