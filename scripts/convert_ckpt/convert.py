@@ -1,4 +1,4 @@
-"""Write a `resnetrs-weights` HDF5 file (version 1) from a Source.
+"""Write a `resnetrs-weights` HDF5 file (version 1.1) from a Source.
 
 The file is written to a temporary name in the output directory and renamed at the end, so an
 error or Ctrl-C never leaves a partial output behind.
@@ -18,6 +18,7 @@ import stat
 import sys
 import tempfile
 import time
+import zlib
 from dataclasses import dataclass
 from typing import Callable, List, Optional
 
@@ -29,7 +30,7 @@ from .sources import ConvertError, PlanItem, Source
 
 FORMAT = "resnetrs-weights"
 FORMAT_VERSION = 1
-FORMAT_MINOR = 1  # adds the network variant: activation, stride2_padding, stage1_shortcut_pool
+FORMAT_MINOR = 1  # v1.1: `checksum`, fixed-length root strings, the network variant (docs/weights-format.md)
 CONVERTER_VERSION = f"resnetrs convert_ckpt {__version__}"
 PROGRESS_MIN_BYTES = 64 << 20
 
@@ -100,6 +101,43 @@ def _write_error(out: str, e: OSError) -> ConvertError:
     return ConvertError(f"cannot write {out}: {e.strerror or e or type(e).__name__}")
 
 
+def _fixed_string(value: str) -> np.ndarray:
+    """A fixed-length UTF-8 string attribute (the engine never reads variable-length ones)."""
+    import h5py
+    raw = value.encode("utf-8") or b"\0"
+    return np.array(raw, dtype=h5py.string_dtype("utf-8", len(raw)))
+
+
+_SCHEMA_PART = {"conv1": 0, "conv2": 1, "conv3": 2, "se/reduce": 3, "se/expand": 4, "shortcut": 5}
+_SCHEMA_LEAF = {"kernel": 0, "bn/gamma": 1, "bn/beta": 2, "bn/moving_mean": 3, "bn/moving_variance": 4, "bias": 1}
+
+
+def _schema_key(path: str):
+    """Sort key giving the engine's schema order (src/io/weights_schema.cpp): stem conv1..4, then per
+    block conv1, conv2, conv3, se/reduce, se/expand, shortcut, then the head; in a conv the kernel,
+    then gamma, beta, moving_mean, moving_variance; in an SE or dense layer the kernel, then bias."""
+    m = re.fullmatch(r"/stem/conv(\d)/(.+)", path)
+    if m:
+        return (0, int(m.group(1)), 0, 0, _SCHEMA_LEAF[m.group(2)])
+    m = re.fullmatch(r"/stage(\d)/block(\d+)/(conv\d|se/reduce|se/expand|shortcut)/(.+)", path)
+    if m:
+        return (1, int(m.group(1)), int(m.group(2)), _SCHEMA_PART[m.group(3)], _SCHEMA_LEAF[m.group(4)])
+    m = re.fullmatch(r"/head/dense/(kernel|bias)", path)
+    if m:
+        return (2, 0, 0, 0, _SCHEMA_LEAF[m.group(1)])
+    raise ConvertError(f"internal error: {path} has no place in the schema order")
+
+
+def weights_checksum(f, paths) -> str:
+    """The v1.1 `checksum`: CRC-32 (zlib.crc32) over the float32 little-endian bytes of the datasets
+    `paths` of the open h5py file `f`, taken in schema order, as 'crc32:' + 8 lowercase hex digits.
+    Read back from the file, so it covers what was written."""
+    crc = 0
+    for p in sorted(paths, key=_schema_key):
+        crc = zlib.crc32(np.ascontiguousarray(f[p][...], dtype="<f4").tobytes(), crc)
+    return f"crc32:{crc:08x}"
+
+
 def _transform(a: np.ndarray, how: str) -> np.ndarray:
     if how == "oihw":
         a = a.transpose(3, 2, 0, 1)
@@ -166,6 +204,41 @@ def convert(source: Source, out: str, depth: Optional[int] = None, train_resolut
                 raise _write_error(out, e) from None
         finally:
             image.close()
+
+
+        with h5py.File(tmp, "w") as f:
+            a = f.attrs
+            a["format"] = _fixed_string(FORMAT)
+            a["format_version"] = np.int32(FORMAT_VERSION)
+            a["format_minor"] = np.int32(FORMAT_MINOR)
+            a["depth"] = np.int32(detected)
+            a["blocks_per_stage"] = np.asarray(M.BLOCKS_PER_STAGE[detected], dtype=np.int32)
+            a["num_classes"] = np.int32(num_classes)
+            a["bn_epsilon"] = np.float64(source.bn_epsilon)
+            a["input_mean"] = np.asarray(M.INPUT_MEAN, dtype=np.float32)
+            a["input_std"] = np.asarray(M.INPUT_STD, dtype=np.float32)
+            a["train_resolution"] = np.int32(train_resolution)
+            a["source"] = _fixed_string(source.description())
+            a["converter_version"] = _fixed_string(CONVERTER_VERSION)
+            values = 0
+            for n, it in enumerate(items):
+                arr = _transform(source.read(it.key), it.transform)
+                if arr.shape != it.spec.shape:  # cannot happen after plan(); a guard for the mapping itself
+                    raise ConvertError(f"internal error: {it.key} -> {it.spec.h5} has shape {arr.shape}, "
+                                       f"expected {it.spec.shape}")
+                _validate_values(arr, it)
+                ds = f.create_dataset(it.spec.h5, data=arr)
+                ds.attrs["source_name"] = it.key
+                values += arr.size
+                if bar is not None:
+                    bar.update(arr.nbytes)
+                if _after_tensor is not None:
+                    _after_tensor(n)
+            a["checksum"] = _fixed_string(weights_checksum(f, [it.spec.h5 for it in items]))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, out_abs)
         ok = True
     finally:
         if bar is not None:
@@ -197,7 +270,7 @@ def _write_h5(h5py, image: io.BytesIO, source: Source, items: List[PlanItem], de
     """Build the HDF5 file in `image`; returns the number of values written."""
     with h5py.File(image, "w") as f:
         a = f.attrs
-        a["format"] = FORMAT
+        a["format"] = _fixed_string(FORMAT)
         a["format_version"] = np.int32(FORMAT_VERSION)
         a["format_minor"] = np.int32(FORMAT_MINOR)
         a["depth"] = np.int32(detected)
@@ -207,10 +280,10 @@ def _write_h5(h5py, image: io.BytesIO, source: Source, items: List[PlanItem], de
         a["input_mean"] = np.asarray(M.INPUT_MEAN, dtype=np.float32)
         a["input_std"] = np.asarray(M.INPUT_STD, dtype=np.float32)
         a["train_resolution"] = np.int32(train_resolution)
-        a["source"] = source.description()
-        a["converter_version"] = CONVERTER_VERSION
+        a["source"] = _fixed_string(source.description())
+        a["converter_version"] = _fixed_string(CONVERTER_VERSION)
         for name in ("activation", "stride2_padding", "stage1_shortcut_pool"):
-            a[name] = source.variant[name]
+            a[name] = _fixed_string(source.variant[name])
         values = 0
         for n, it in enumerate(items):
             arr = _transform(source.read(it.key), it.transform)
@@ -225,4 +298,5 @@ def _write_h5(h5py, image: io.BytesIO, source: Source, items: List[PlanItem], de
                 bar.update(arr.nbytes)
             if _after_tensor is not None:
                 _after_tensor(n)
+        a["checksum"] = _fixed_string(weights_checksum(f, [it.spec.h5 for it in items]))
     return values

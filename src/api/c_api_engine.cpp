@@ -91,7 +91,7 @@ resnetrs_status_t resnetrs_engine_create_from_file(const char* path, const resne
     FoldedWeights folded = [&] {
       const RawWeights raw = load_weights(path);  // freed at the end of this lambda
       train_resolution = raw.attrs.train_resolution;
-      return fold_weights(raw);
+      return fold_weights(raw, "weights file '" + std::string(path) + "'");
     }();
     *engine = capi::build_handle(folded, o, capi::ms_since(t0), train_resolution).release();
   });

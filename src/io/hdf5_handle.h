@@ -1,9 +1,10 @@
-// RAII ownership of HDF5 identifiers (hid_t) and a scope that silences HDF5's default error
-// printing, so failures surface only as our own messages.
+// RAII ownership of HDF5 identifiers (hid_t) and a scope around every use of HDF5 that silences
+// its default error printing and leaves this thread's error stack empty on exit.
 #pragma once
 
 #include <hdf5.h>
 
+#include <string>
 #include <utility>
 
 namespace resnetrs {
@@ -38,16 +39,26 @@ class H5Id {
   Closer m_closer = nullptr;
 };
 
-// Turns off HDF5's automatic error-stack printing for the lifetime of the object.
-class H5QuietErrors {
+// For the lifetime of the object: HDF5 prints nothing (failures surface as our own messages).
+// On exit it clears this thread's error stack: a record left there holds references to HDF5's
+// error classes, so a thread that exits with a non-empty stack leaks it and, at process exit,
+// HDF5 cannot close its library ("HDF5: infinite loop closing library").
+class H5ErrorScope {
  public:
-  H5QuietErrors() {
+  H5ErrorScope() {
     H5Eget_auto2(H5E_DEFAULT, &m_func, &m_data);
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   }
-  ~H5QuietErrors() { H5Eset_auto2(H5E_DEFAULT, m_func, m_data); }
-  H5QuietErrors(const H5QuietErrors&) = delete;
-  H5QuietErrors& operator=(const H5QuietErrors&) = delete;
+  ~H5ErrorScope() {
+    H5Eclear2(H5E_DEFAULT);
+    H5Eset_auto2(H5E_DEFAULT, m_func, m_data);
+  }
+  H5ErrorScope(const H5ErrorScope&) = delete;
+  H5ErrorScope& operator=(const H5ErrorScope&) = delete;
+
+  // The innermost (most specific) description on this thread's error stack, e.g. "truncated
+  // file: eof = 1000, sblock->base_addr = 0, stored_eof = 2048"; empty when the stack is empty.
+  static std::string innermost_message();
 
  private:
   H5E_auto2_t m_func = nullptr;

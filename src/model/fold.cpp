@@ -1,10 +1,34 @@
 #include "model/fold.h"
 
 #include <cmath>
+#include <cstdio>
+#include <string>
 
+#include "common/error.h"
+#include "io/weights_limits.h"
 #include "model/network.h"
 
 namespace resnetrs {
+namespace {
+
+// A file whose every value is in range can still fold into overflow (a large gamma or kernel over
+// a zero variance with a tiny epsilon); refuse that here rather than compute NaN logits later.
+void check_folded(const FoldedConv& f, const std::string& layer, const std::string& origin) {
+  auto check = [&](const std::vector<float>& v, const char* what) {
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (std::isfinite(v[i]) && std::fabs(v[i]) <= limits::kMaxAbsFolded) continue;
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%g", double(v[i]));
+      throw_error(Status::kWeightsInvalid, origin + ": folding BN into '/" + layer + "' gives " + what + " " + buf + " at flat index " +
+                                               std::to_string(i) + " (expected finite values within +-" + std::to_string(int(limits::kMaxAbsFolded)) + "): its moving_variance, " +
+                                               "bn_epsilon, gamma or kernel are out of any trained range");
+    }
+  };
+  check(f.weight, "weight");
+  check(f.bias, "bias");
+}
+
+}  // namespace
 
 FoldedConv fold_conv_bn(const ConvBnParams& conv, int cout, int cin, int kernel, double epsilon) {
   FoldedConv f;
@@ -24,7 +48,7 @@ FoldedConv fold_conv_bn(const ConvBnParams& conv, int cout, int cin, int kernel,
   return f;
 }
 
-FoldedWeights fold_weights(const RawWeights& raw) {
+FoldedWeights fold_weights(const RawWeights& raw, const std::string& origin) {
   const NetworkDesc net = describe_network(raw.config, kMinResolution, kMinResolution);
   const double eps = raw.attrs.bn_epsilon;
   FoldedWeights fw;
@@ -34,6 +58,7 @@ FoldedWeights fold_weights(const RawWeights& raw) {
   for (int i = 0; i < 4; ++i) {
     const ConvShape& s = net.stem[i];
     fw.stem[i] = fold_conv_bn(raw.stem[i], s.cout, s.cin, s.kernel, eps);
+    check_folded(fw.stem[i], s.name, origin);
   }
   fw.blocks.resize(net.blocks.size());
   for (size_t i = 0; i < net.blocks.size(); ++i) {
@@ -45,6 +70,10 @@ FoldedWeights fold_weights(const RawWeights& raw) {
     f.conv3 = fold_conv_bn(p.conv3, b.conv3.cout, b.conv3.cin, b.conv3.kernel, eps);
     f.has_shortcut = b.has_projection;
     if (b.has_projection) f.shortcut = fold_conv_bn(p.shortcut, b.shortcut.cout, b.shortcut.cin, 1, eps);
+    check_folded(f.conv1, b.conv1.name, origin);
+    check_folded(f.conv2, b.conv2.name, origin);
+    check_folded(f.conv3, b.conv3.name, origin);
+    if (b.has_projection) check_folded(f.shortcut, b.shortcut.name, origin);
     f.se_channels = b.se_channels;
     f.se_reduce_weight = p.se_reduce_kernel;
     f.se_reduce_bias = p.se_reduce_bias;

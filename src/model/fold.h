@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <string>
 #include <vector>
 
 #include "io/weights.h"
@@ -35,6 +36,8 @@ struct FoldedWeights {
 };
 
 FoldedConv fold_conv_bn(const ConvBnParams& conv, int cout, int cin, int kernel, double epsilon);
-FoldedWeights fold_weights(const RawWeights& raw);
+// Throws Error(kWeightsInvalid) naming `origin` and the layer when a folded weight or bias is not
+// finite or exceeds limits::kMaxAbsFolded (src/io/weights_limits.h).
+FoldedWeights fold_weights(const RawWeights& raw, const std::string& origin = "weights");
 
 }  // namespace resnetrs

@@ -10,6 +10,7 @@
 
 #include "api_test_util.h"
 #include "io/weights_file.h"
+#include "support/weights_restamp.h"
 
 using namespace resnetrs::apitest;
 
@@ -27,15 +28,18 @@ const std::string& valid_file() {
   return path;
 }
 
-// A copy of the valid file that `alter` then edits in place through an open HDF5 file id.
+// A copy of the valid file that `alter` then edits in place through an open HDF5 file id. With
+// `restamp`, the checksum the altered data has is stamped, so the case tests the check it
+// targets (a NaN, ...) and not the checksum.
 template <typename Alter>
-std::string altered_copy(const TempDir& dir, const std::string& name, Alter alter) {
+std::string altered_copy(const TempDir& dir, const std::string& name, Alter alter, bool restamp = false) {
   const std::string p = dir.file(name);
   std::filesystem::copy_file(valid_file(), p, std::filesystem::copy_options::overwrite_existing);
   const hid_t f = H5Fopen(p.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
   REQUIRE(f >= 0);
   alter(f);
   REQUIRE(H5Fclose(f) >= 0);
+  if (restamp) resnetrs::testing::restamp_checksum(p);
   return p;
 }
 
@@ -77,6 +81,54 @@ TEST_CASE("a file that is not HDF5 is WEIGHTS_INVALID", "[api][weights][leak]") 
   const std::string empty = dir.file("empty.h5");
   std::ofstream{empty};
   CHECK_FAILS_WITH(create_from(empty, &e), RESNETRS_STATUS_WEIGHTS_INVALID, "not an HDF5 file");
+}
+
+TEST_CASE("a directory is IO_ERROR naming the path", "[api][weights][leak]") {
+  TempDir dir("dirpath");
+  const std::string p = dir.file("weights_dir.h5");
+  std::filesystem::create_directory(p);
+  resnetrs_engine_t* e = nullptr;
+  CHECK_FAILS_WITH(create_from(p, &e), RESNETRS_STATUS_IO_ERROR, p);
+  CHECK_THAT(std::string(resnetrs_last_error()), Catch::Matchers::Contains("is a directory"));
+  CHECK(e == nullptr);
+}
+
+TEST_CASE("a file one byte short is WEIGHTS_INVALID saying truncated", "[api][weights][leak]") {
+  TempDir dir("truncated");
+  // A small HDF5 file (a full weights file would take minutes under valgrind): HDF5 detects the
+  // truncation against the size its superblock records, whatever the content.
+  const std::string p = dir.file("short.h5");
+  {
+    const hid_t f = H5Fcreate(p.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    REQUIRE(f >= 0);
+    const hsize_t n = 1000;
+    const hid_t space = H5Screate_simple(1, &n, nullptr);
+    const hid_t ds = H5Dcreate2(f, "/stem", H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    std::vector<float> v(n, 0.5f);
+    REQUIRE(H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) >= 0);
+    H5Dclose(ds);
+    H5Sclose(space);
+    REQUIRE(H5Fclose(f) >= 0);
+  }
+  std::filesystem::resize_file(p, std::filesystem::file_size(p) - 1);
+  resnetrs_engine_t* e = nullptr;
+  CHECK_FAILS_WITH(create_from(p, &e), RESNETRS_STATUS_WEIGHTS_INVALID, p);
+  CHECK_THAT(std::string(resnetrs_last_error()), Catch::Matchers::Contains("truncated or damaged"));
+  CHECK(e == nullptr);
+}
+
+TEST_CASE("weights that fold into overflow are WEIGHTS_INVALID, not NaN logits", "[api][weights]") {
+  TempDir dir("foldover");
+  resnetrs::RawWeights w = resnetrs::synthetic_weights(50, 3, 10);
+  w.attrs.bn_epsilon = 1e-12;
+  w.stem[2].bn.moving_variance[4] = 0.0f;
+  w.stem[2].bn.gamma[4] = 1e6f;
+  w.stem[2].kernel[4 * 32 * 9] = 1e6f;
+  const std::string p = dir.file("foldover.h5");
+  resnetrs::save_weights(w, p);  // every value is in range on its own
+  resnetrs_engine_t* e = nullptr;
+  CHECK_FAILS_WITH(create_from(p, &e), RESNETRS_STATUS_WEIGHTS_INVALID, "/stem/conv3");
+  CHECK(e == nullptr);
 }
 
 TEST_CASE("altered weights files are WEIGHTS_INVALID naming the dataset", "[api][weights]") {
@@ -123,7 +175,7 @@ TEST_CASE("altered weights files are WEIGHTS_INVALID naming the dataset", "[api]
       v[5] = std::numeric_limits<float>::quiet_NaN();
       REQUIRE(H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) >= 0);
       H5Dclose(ds);
-    });
+    }, true);
     CHECK_FAILS_WITH(create_from(p, &e), RESNETRS_STATUS_WEIGHTS_INVALID, "/stem/conv2/bn/gamma");
   }
   SECTION("an unknown depth attribute") {

@@ -301,7 +301,8 @@ def read_h5(path: str) -> Tuple[Dict[str, np.ndarray], dict]:
             if isinstance(obj, h5py.Dataset):
                 out["/" + name] = obj[()]
         f.visititems(visit)
-        attrs = {k: f.attrs[k] for k in f.attrs}
+        # v1.1 root strings are fixed-length: h5py gives bytes; the tests compare str
+        attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
     return out, attrs
 
 

@@ -113,8 +113,9 @@ def case(request, tmp_path_factory):
 def _check_file(path, ours, depth, eps, source_prefix, source_name_ok):
     with h5py.File(path, "r") as f:
         a = f.attrs
-        assert a["format"] == "resnetrs-weights"
+        assert a["format"].decode() == "resnetrs-weights"
         assert a["format_version"] == 1 and a["format_version"].dtype == np.int32
+        assert a["format_minor"] == 1 and a["format_minor"].dtype == np.int32
         assert a["depth"] == depth and a["depth"].dtype == np.int32
         assert list(a["blocks_per_stage"]) == list(H.BLOCKS[depth]) and a["blocks_per_stage"].dtype == np.int32
         assert a["num_classes"] == 1000 and a["num_classes"].dtype == np.int32
@@ -123,10 +124,12 @@ def _check_file(path, ours, depth, eps, source_prefix, source_name_ok):
         np.testing.assert_array_equal(a["input_std"], H.STD)
         assert a["input_mean"].dtype == np.float32 and a["input_std"].dtype == np.float32
         assert a["train_resolution"].dtype == np.int32
-        assert str(a["source"]).startswith(source_prefix)
-        assert isinstance(a["converter_version"], str)
-        # variable-length UTF-8 strings, as h5py writes `str`
-        assert h5py.check_string_dtype(f.attrs.get_id("source").dtype).encoding == "utf-8"
+        assert a["source"].decode().startswith(source_prefix)
+        assert a["converter_version"].decode().startswith("resnetrs convert_ckpt")
+        # format v1.1: fixed-length UTF-8 strings (the engine never reads variable-length ones)
+        for name in ("format", "source", "converter_version", "checksum"):
+            sd = h5py.check_string_dtype(f.attrs.get_id(name).dtype)
+            assert sd.encoding == "utf-8" and sd.length is not None, name
         seen = []
         f.visititems(lambda n, o: seen.append("/" + n) if isinstance(o, h5py.Dataset) else None)
         assert sorted(seen) == sorted(ours)
@@ -150,7 +153,7 @@ def test_tf_checkpoint_converted(case):
     attrs = _check_file(case.th5, case.ours, d, 1.001e-5, "tf1-checkpoint:",
                         lambda p, n: n == names[p] + "/ExponentialMovingAverage")
     assert attrs["train_resolution"] == TRAIN_RES[d]
-    assert attrs["source"] == f"tf1-checkpoint:resnet-rs-{d}-i{TRAIN_RES[d]}/model.ckpt (EMA)"
+    assert attrs["source"].decode() == f"tf1-checkpoint:resnet-rs-{d}-i{TRAIN_RES[d]}/model.ckpt (EMA)"
     assert case.conv_seconds < 60, f"conversion took {case.conv_seconds:.1f} s"
 
 

@@ -9,110 +9,14 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 #include "common/error.h"
 #include "common/log.h"
 #include "io/weights_file.h"
+#include "unit/weights_test_files.h"
 
 using namespace resnetrs;
-namespace fs = std::filesystem;
+using namespace resnetrs::weightstest;
 
-namespace {
-
-fs::path temp_dir() {
-  static const fs::path dir = [] {
-    fs::path d = fs::temp_directory_path() / ("resnetrs_weights_io_" + std::to_string(::getpid()));
-    fs::create_directories(d);
-    return d;
-  }();
-  return dir;
-}
-
-// One good RS-50 file written once; every case works on its own copy.
-const fs::path& good_file() {
-  static const fs::path path = [] {
-    const fs::path p = temp_dir() / "good.h5";
-    save_weights(synthetic_weights(50, 7), p.string());
-    return p;
-  }();
-  return path;
-}
-
-fs::path copy_of_good(const std::string& name) {
-  const fs::path p = temp_dir() / name;
-  fs::copy_file(good_file(), p, fs::copy_options::overwrite_existing);
-  return p;
-}
-
-struct File {
-  hid_t id;
-  explicit File(const fs::path& p) : id(H5Fopen(p.c_str(), H5F_ACC_RDWR, H5P_DEFAULT)) { REQUIRE(id >= 0); }
-  ~File() { H5Fclose(id); }
-};
-
-void set_int_attr(const fs::path& p, const char* name, std::vector<int> values) {
-  File f(p);
-  H5Adelete(f.id, name);
-  hsize_t n = values.size();
-  hid_t space = n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr);
-  hid_t a = H5Acreate2(f.id, name, H5T_STD_I32LE, space, H5P_DEFAULT, H5P_DEFAULT);
-  H5Awrite(a, H5T_NATIVE_INT, values.data());
-  H5Aclose(a);
-  H5Sclose(space);
-}
-
-void set_string_attr(const fs::path& p, const char* name, const char* value) {
-  File f(p);
-  H5Adelete(f.id, name);
-  hid_t t = H5Tcopy(H5T_C_S1);
-  H5Tset_size(t, H5T_VARIABLE);
-  hid_t space = H5Screate(H5S_SCALAR);
-  hid_t a = H5Acreate2(f.id, name, t, space, H5P_DEFAULT, H5P_DEFAULT);
-  H5Awrite(a, t, &value);
-  H5Aclose(a);
-  H5Sclose(space);
-  H5Tclose(t);
-}
-
-void replace_dataset(const fs::path& p, const std::string& path, hid_t file_type, std::vector<hsize_t> dims,
-                     const std::vector<double>& values) {
-  File f(p);
-  H5Ldelete(f.id, path.c_str(), H5P_DEFAULT);
-  hid_t space = H5Screate_simple(int(dims.size()), dims.data(), nullptr);
-  hid_t d = H5Dcreate2(f.id, path.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
-  H5Dclose(d);
-  H5Sclose(space);
-}
-
-// Overwrites one value of an existing float32 dataset.
-void poke(const fs::path& p, const std::string& path, size_t index, float value) {
-  File f(p);
-  hid_t d = H5Dopen2(f.id, path.c_str(), H5P_DEFAULT);
-  hid_t space = H5Dget_space(d);
-  hsize_t n = H5Sget_simple_extent_npoints(space);
-  std::vector<float> v(n);
-  H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
-  v[index] = value;
-  H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
-  H5Sclose(space);
-  H5Dclose(d);
-}
-
-void expect_refusal(const fs::path& p, Status status, const std::vector<std::string>& fragments) {
-  try {
-    load_weights(p.string());
-    FAIL("load_weights accepted " << p);
-  } catch (const Error& e) {
-    INFO("message: " << e.what());
-    CHECK(e.status() == status);
-    CHECK(std::string(e.what()).find(p.string()) != std::string::npos);  // names the file
-    for (const auto& frag : fragments) CHECK(std::string(e.what()).find(frag) != std::string::npos);
-  }
-}
-
-}  // namespace
 
 TEST_CASE("a written file reads back identically", "[io]") {
   const RawWeights w = synthetic_weights(50, 7);

@@ -1,0 +1,68 @@
+// Guarded reading of one HDF5 file that may be damaged or hostile. libhdf5 1.10.8 (Debian 12)
+// crashes or loops on some malformed structures (docs/testing.md, "Fuzzing"), so this reader
+// touches as little of the format as it can:
+//  - it opens regular files only (a directory or a FIFO is refused before HDF5 sees it);
+//  - it never reads a variable-length string (their global-heap reader is where 1.10.8 crashes
+//    and loops); fixed-length strings are read, variable-length ones only recognised;
+//  - a dataset is read only when it is reached through hard links, is float32 little-endian,
+//    contiguous or compact, has no filter and no external file, and its stored size is exactly
+//    its shape's; contiguous data is then read with pread() from the file itself after checking
+//    that it lies inside the file, never through H5Dread (whose vectored copy crashes on
+//    inconsistent extents), so nothing outside the file is ever read.
+// Every failure throws Error(kWeightsInvalid) naming the file, the object and what was wrong.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "io/hdf5_handle.h"
+
+namespace resnetrs {
+
+class WeightsChecksum;
+
+class H5FileReader {
+ public:
+  // Throws kIoError when the path is missing, unreadable, a directory or not a regular file;
+  // kWeightsInvalid when it is not HDF5 or HDF5 cannot open it (truncated or damaged).
+  explicit H5FileReader(std::string path);
+  ~H5FileReader();
+  H5FileReader(const H5FileReader&) = delete;
+  H5FileReader& operator=(const H5FileReader&) = delete;
+
+  [[noreturn]] void fail(const std::string& where, const std::string& what) const;
+  const std::string& path() const { return m_path; }
+
+  // Root attributes.
+  bool has_attr(const char* name) const;
+  int read_int(const char* name) const;
+  std::vector<int> read_ints(const char* name, size_t count) const;
+  std::vector<float> read_floats(const char* name, size_t count) const;
+  double read_double(const char* name) const;
+  // A fixed-length string. A variable-length one is refused when `allow_variable` is false and
+  // otherwise returns nullopt without reading it (see the header comment).
+  std::optional<std::string> read_string(const char* name, bool allow_variable) const;
+
+  // Reads the float32 dataset at `path` (absolute) of exactly `shape` into `out` and adds its
+  // bytes to `checksum`.
+  void read_float32_dataset(const std::string& path, const std::vector<int64_t>& shape, std::vector<float>& out,
+                            WeightsChecksum& checksum) const;
+
+  // Every dataset reachable through hard links, as absolute paths.
+  std::vector<std::string> all_datasets() const;
+
+ private:
+  H5Id open_attr(const char* name) const;
+  template <typename T>
+  std::vector<T> read_numeric(const char* name, hid_t mem_type, bool want_integer, size_t count) const;
+  void require_hard_links(const std::string& path, const std::string& if_missing) const;
+  void read_contiguous(const std::string& where, hid_t ds, size_t bytes, void* out) const;
+
+  std::string m_path;
+  int m_fd = -1;     // our own descriptor for contiguous data
+  H5Id m_file;
+};
+
+}  // namespace resnetrs
