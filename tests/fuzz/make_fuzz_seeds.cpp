@@ -17,6 +17,7 @@
 #include "io/weights_checksum.h"
 #include "io/weights_file.h"
 #include "io/weights_schema.h"
+#include "model/config.h"
 
 using namespace resnetrs;
 namespace fs = std::filesystem;
@@ -67,6 +68,12 @@ void root_attributes(hid_t f, const RawWeights& w, const std::string& checksum, 
   string_attr(f, "source", w.attrs.source, v10);
   string_attr(f, "converter_version", w.attrs.converter_version, v10);
   if (!v10) string_attr(f, "checksum", checksum, false);
+  if (!v10) {  // the network variant (v1.1)
+    const ModelVariant& v = w.config.variant;
+    string_attr(f, "activation", activation_name(v.activation), false);
+    string_attr(f, "stride2_padding", stride2_padding_name(v.stride2_padding), false);
+    string_attr(f, "stage1_shortcut_pool", stage1_shortcut_pool_name(v.stage1_shortcut_pool), false);
+  }
 }
 
 enum class Storage { kContiguous, kCompact, kChunkedFilter, kExternal, kVirtual, kSoftLink, kExternalLink };
