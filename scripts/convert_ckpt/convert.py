@@ -204,41 +204,6 @@ def convert(source: Source, out: str, depth: Optional[int] = None, train_resolut
                 raise _write_error(out, e) from None
         finally:
             image.close()
-
-
-        with h5py.File(tmp, "w") as f:
-            a = f.attrs
-            a["format"] = _fixed_string(FORMAT)
-            a["format_version"] = np.int32(FORMAT_VERSION)
-            a["format_minor"] = np.int32(FORMAT_MINOR)
-            a["depth"] = np.int32(detected)
-            a["blocks_per_stage"] = np.asarray(M.BLOCKS_PER_STAGE[detected], dtype=np.int32)
-            a["num_classes"] = np.int32(num_classes)
-            a["bn_epsilon"] = np.float64(source.bn_epsilon)
-            a["input_mean"] = np.asarray(M.INPUT_MEAN, dtype=np.float32)
-            a["input_std"] = np.asarray(M.INPUT_STD, dtype=np.float32)
-            a["train_resolution"] = np.int32(train_resolution)
-            a["source"] = _fixed_string(source.description())
-            a["converter_version"] = _fixed_string(CONVERTER_VERSION)
-            values = 0
-            for n, it in enumerate(items):
-                arr = _transform(source.read(it.key), it.transform)
-                if arr.shape != it.spec.shape:  # cannot happen after plan(); a guard for the mapping itself
-                    raise ConvertError(f"internal error: {it.key} -> {it.spec.h5} has shape {arr.shape}, "
-                                       f"expected {it.spec.shape}")
-                _validate_values(arr, it)
-                ds = f.create_dataset(it.spec.h5, data=arr)
-                ds.attrs["source_name"] = it.key
-                values += arr.size
-                if bar is not None:
-                    bar.update(arr.nbytes)
-                if _after_tensor is not None:
-                    _after_tensor(n)
-            a["checksum"] = _fixed_string(weights_checksum(f, [it.spec.h5 for it in items]))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, out_abs)
         ok = True
     finally:
         if bar is not None:
