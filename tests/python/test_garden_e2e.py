@@ -76,7 +76,11 @@ def case(request, garden, tmp_path_factory):
 
 def _check_file(path, ema, depth, source_contains, activation="swish"):
     with h5py.File(path, "r") as f:
-        a = f.attrs
+        a = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}  # v1.1: fixed-length strings
+        for name in ("format", "source", "converter_version", "checksum", "activation", "stride2_padding",
+                     "stage1_shortcut_pool"):
+            sd = h5py.check_string_dtype(f.attrs.get_id(name).dtype)
+            assert sd.encoding == "utf-8" and sd.length is not None, name
         assert a["format"] == "resnetrs-weights"
         assert a["format_version"] == 1 and a["format_version"].dtype == np.int32
         assert a["format_minor"] == 1 and a["format_minor"].dtype == np.int32
@@ -163,7 +167,7 @@ def test_no_ema_and_activation_flags(case):
     assert "--no-ema" in r.stderr
     with h5py.File(out, "r") as f:
         w = f["/stage1/block0/conv1/kernel"][()]
-        assert "(raw values, no EMA)" in str(f.attrs["source"])
+        assert "(raw values, no EMA)" in f.attrs["source"].decode()
     assert not np.array_equal(w, case.ema["/stage1/block0/conv1/kernel"])  # the raw values differ
     out = case.tmp / "relu.h5"
     r = H.run_converter("--tf", case.ckpt["trainer"], "--out", out, "--activation", "relu")
