@@ -6,49 +6,6 @@
 
 namespace resnetrs::ref {
 
-std::vector<double> conv2d(const std::vector<float>& in, int n, int cin, int h, int w, const std::vector<float>& weight,
-                           const std::vector<float>& bias, int cout, int kernel, int stride, int pad, bool relu) {
-  const int ho = (h + 2 * pad - kernel) / stride + 1, wo = (w + 2 * pad - kernel) / stride + 1;
-  std::vector<double> out(size_t(n) * cout * ho * wo);
-  for (int b = 0; b < n; ++b)
-    for (int o = 0; o < cout; ++o)
-      for (int oy = 0; oy < ho; ++oy)
-        for (int ox = 0; ox < wo; ++ox) {
-          double s = bias.empty() ? 0.0 : bias[o];
-          for (int c = 0; c < cin; ++c)
-            for (int ky = 0; ky < kernel; ++ky)
-              for (int kx = 0; kx < kernel; ++kx) {
-                const int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
-                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-                s += double(in[((size_t(b) * cin + c) * h + iy) * w + ix]) *
-                     double(weight[((size_t(o) * cin + c) * kernel + ky) * kernel + kx]);
-              }
-          out[((size_t(b) * cout + o) * ho + oy) * wo + ox] = relu ? std::max(s, 0.0) : s;
-        }
-  return out;
-}
-
-std::vector<double> avg_pool_2x2_same(const std::vector<float>& in, int n, int c, int h, int w) {
-  const int ho = (h + 1) / 2, wo = (w + 1) / 2;
-  std::vector<double> out(size_t(n) * c * ho * wo);
-  for (size_t p = 0; p < size_t(n) * c; ++p)
-    for (int oy = 0; oy < ho; ++oy)
-      for (int ox = 0; ox < wo; ++ox) {
-        double s = 0;
-        int cnt = 0;
-        for (int dy = 0; dy < 2; ++dy)
-          for (int dx = 0; dx < 2; ++dx) {
-            const int y = 2 * oy + dy, x = 2 * ox + dx;
-            if (y < h && x < w) {
-              s += in[(p * h + y) * w + x];
-              ++cnt;
-            }
-          }
-        out[(p * ho + oy) * wo + ox] = s / cnt;
-      }
-  return out;
-}
-
 namespace {
 // TF's 'SAME' rule for one dimension: {output size, padding before}.
 std::pair<int, int> tf_same(int size, int kernel, int stride) {
@@ -57,12 +14,12 @@ std::pair<int, int> tf_same(int size, int kernel, int stride) {
   return {out, total / 2};
 }
 double swish(double x) { return x / (1.0 + std::exp(-x)); }
-}  // namespace
 
-std::vector<double> conv2d_tf_same(const std::vector<float>& in, int n, int cin, int h, int w, const std::vector<float>& weight,
-                                   const std::vector<float>& bias, int cout, int kernel, int stride, int act) {
-  const auto [ho, top] = tf_same(h, kernel, stride);
-  const auto [wo, left] = tf_same(w, kernel, stride);
+// The convolution with its output size and leading padding given (cells outside the input count
+// as zero); `act`: 0 none, 1 relu, 2 swish.
+std::vector<double> conv2d_padded(const std::vector<float>& in, int n, int cin, int h, int w, const std::vector<float>& weight,
+                                  const std::vector<float>& bias, int cout, int kernel, int stride, int ho, int wo, int top,
+                                  int left, int act) {
   std::vector<double> out(size_t(n) * cout * ho * wo);
   for (int b = 0; b < n; ++b)
     for (int o = 0; o < cout; ++o)
@@ -80,6 +37,26 @@ std::vector<double> conv2d_tf_same(const std::vector<float>& in, int n, int cin,
           out[((size_t(b) * cout + o) * ho + oy) * wo + ox] = act == 1 ? std::max(s, 0.0) : act == 2 ? swish(s) : s;
         }
   return out;
+}
+}  // namespace
+
+std::vector<double> conv2d(const std::vector<float>& in, int n, int cin, int h, int w, const std::vector<float>& weight,
+                           const std::vector<float>& bias, int cout, int kernel, int stride, int pad, bool relu) {
+  const int ho = (h + 2 * pad - kernel) / stride + 1, wo = (w + 2 * pad - kernel) / stride + 1;
+  return conv2d_padded(in, n, cin, h, w, weight, bias, cout, kernel, stride, ho, wo, pad, pad, relu ? 1 : 0);
+}
+
+std::vector<double> conv2d_tf_same(const std::vector<float>& in, int n, int cin, int h, int w, const std::vector<float>& weight,
+                                   const std::vector<float>& bias, int cout, int kernel, int stride, int act) {
+  const auto [ho, top] = tf_same(h, kernel, stride);
+  const auto [wo, left] = tf_same(w, kernel, stride);
+  return conv2d_padded(in, n, cin, h, w, weight, bias, cout, kernel, stride, ho, wo, top, left, act);
+}
+
+// 2x2/2 'same' is TF's SAME rule at stride 2: ceil(h/2) outputs, no padding before, and the divisor
+// counts the valid cells only.
+std::vector<double> avg_pool_2x2_same(const std::vector<float>& in, int n, int c, int h, int w) {
+  return avg_pool_2x2_tf_same(in, n, c, h, w, 2);
 }
 
 std::vector<double> avg_pool_2x2_tf_same(const std::vector<float>& in, int n, int c, int h, int w, int stride) {
