@@ -37,6 +37,21 @@ def bench_path() -> str:
     return p if os.path.isabs(p) else os.path.join(REPO, p)
 
 
+def cpu_engine_logits(weights, x_path, out_path) -> np.ndarray:
+    """Logits of the C++ CPU engine (`resnetrs-bench infer --backend cpu`) for the pixels in x_path,
+    as float64; fails the test when the binary is missing or the run fails."""
+    import pytest
+    exe = bench_path()
+    if not os.path.isfile(exe):
+        pytest.fail(f"C++ engine not found at {exe}: build it first (bash scripts/build), or point "
+                    "RESNETRS_BENCH at the binary")
+    cmd = [exe, "infer", "--weights", str(weights), "--input", str(x_path), "--output", str(out_path),
+           "--backend", "cpu"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}"
+    return np.load(out_path).astype(np.float64)
+
+
 def run_converter(*args, check=False, timeout=600) -> subprocess.CompletedProcess:
     """Run the converter command line exactly as a user would."""
     cmd = [sys.executable, CONVERTER, *map(str, args)]

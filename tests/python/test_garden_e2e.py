@@ -16,7 +16,6 @@ refusals. The names of all seven depths: test_garden_names_all_depths (thin back
 
 import os
 import shutil
-import subprocess
 import time
 
 import h5py
@@ -119,21 +118,9 @@ def _tensors(depth):
     return M.tensors(depth, 1001)
 
 
-def _run_bench(weights, x_path, out_path):
-    exe = H.bench_path()
-    if not os.path.isfile(exe):
-        pytest.fail(f"C++ engine not found at {exe}: build it first (bash scripts/build), or point "
-                    "RESNETRS_BENCH at the binary")
-    cmd = [exe, "infer", "--weights", str(weights), "--input", str(x_path), "--output", str(out_path),
-           "--backend", "cpu"]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}"
-    return np.load(out_path).astype(np.float64)
-
-
 @pytest.mark.parametrize("res", RESOLUTIONS)
 def test_cpp_engine_matches_model_garden(case, res):
-    y = _run_bench(case.out, case.tmp / f"x{res}.npy", case.tmp / f"y{res}.npy")
+    y = H.cpu_engine_logits(case.out, case.tmp / f"x{res}.npy", case.tmp / f"y{res}.npy")
     k = case.ref[res]
     assert y.shape == k.shape == (2, 1001)
     assert np.std(k) > 1e-3 and GR.rel_l2(k[0], k[1]) > 1e-3  # logits that depend on the image

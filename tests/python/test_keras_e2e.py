@@ -17,7 +17,6 @@ Per depth (one module-scoped case, reused by every test of that depth):
 import gc
 import os
 import shutil
-import subprocess
 import time
 
 import h5py
@@ -184,21 +183,9 @@ def test_numpy_reference_matches_keras(case, res):
     assert list(y.argmax(1)) == list(k.argmax(1))
 
 
-def _run_bench(weights, x_path, out_path):
-    exe = H.bench_path()
-    if not os.path.isfile(exe):
-        pytest.fail(f"C++ engine not found at {exe}: build it first (bash scripts/build), or point "
-                    "RESNETRS_BENCH at the binary")
-    cmd = [exe, "infer", "--weights", str(weights), "--input", str(x_path), "--output", str(out_path),
-           "--backend", "cpu"]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}"
-    return np.load(out_path).astype(np.float64)
-
-
 @pytest.mark.parametrize("res", RESOLUTIONS)
 def test_cpp_engine_matches_keras(case, res):
-    y = _run_bench(case.kh5, case.tmp / f"x{res}.npy", case.tmp / f"y_keras_{res}.npy")
+    y = H.cpu_engine_logits(case.kh5, case.tmp / f"x{res}.npy", case.tmp / f"y_keras_{res}.npy")
     k = case.keras[res]
     assert y.shape == k.shape
     err = H.rel_l2(y, k)
@@ -206,7 +193,7 @@ def test_cpp_engine_matches_keras(case, res):
     assert list(y.argmax(1)) == list(k.argmax(1)), f"top-1 differs: C++ {y.argmax(1)} Keras {k.argmax(1)}"
     if case.depth == 50:
         # the product path: the TF-converted file (bn_epsilon 1.001e-5) against numpy on that file
-        yt = _run_bench(case.th5, case.tmp / f"x{res}.npy", case.tmp / f"y_tf_{res}.npy")
+        yt = H.cpu_engine_logits(case.th5, case.tmp / f"x{res}.npy", case.tmp / f"y_tf_{res}.npy")
         W, attrs = H.read_h5(case.th5)
         yn = H.numpy_forward(W, attrs, case.images[res])
         assert H.rel_l2(yt, yn) <= TOL
