@@ -65,10 +65,15 @@ def main() -> int:
     project = 0
     names = sorted(f for f in os.listdir(findings) if re.match(r"(crash|timeout|leak|oom|slow-unit)-", f))
     for name in names:
-        if name in logged and first_frame(logged[name], binary):
+        # An RSS-limit report lists the largest live allocations (often libFuzzer's own, at start-up),
+        # not the allocation that grew: an oom-* input is always run again alone with a malloc limit
+        # below the RSS limit, so the report names the call that asked for the memory.
+        oom = name.startswith("oom-")
+        if not oom and name in logged and first_frame(logged[name], binary):
             report, rc = logged[name], 1
         else:
-            r = subprocess.run([binary, "-timeout=10", "-rss_limit_mb=4096", os.path.join(findings, name)],
+            limits = ["-timeout=10", "-rss_limit_mb=4096"] + (["-malloc_limit_mb=1024"] if oom else [])
+            r = subprocess.run([binary, *limits, os.path.join(findings, name)],
                                capture_output=True, text=True, errors="replace", timeout=120)
             report, rc = r.stdout + r.stderr, r.returncode
         frame = first_frame(report, binary)
