@@ -1,14 +1,7 @@
 #include "io/h5_file_reader.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
 #include "common/error.h"
-#include "io/weights_checksum.h"
+#include "io/weights_data_file.h"
 
 namespace resnetrs {
 namespace {
@@ -47,19 +40,8 @@ std::string shape_text(const std::vector<int64_t>& shape) {
 }  // namespace
 
 H5FileReader::H5FileReader(std::string path) : m_path(std::move(path)) {
-  struct stat st {};
-  if (::stat(m_path.c_str(), &st) != 0) {
-    throw_error(Status::kIoError, "cannot open weights file '" + m_path + "': no such file or not readable");
-  }
-  if (S_ISDIR(st.st_mode)) throw_error(Status::kIoError, "cannot open weights file '" + m_path + "': it is a directory");
-  // A FIFO or a device would block or never end; HDF5 must only ever see a regular file.
-  if (!S_ISREG(st.st_mode)) throw_error(Status::kIoError, "cannot open weights file '" + m_path + "': not a regular file");
-  m_fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (m_fd < 0) {
-    throw_error(Status::kIoError, "cannot open weights file '" + m_path + "': " + std::strerror(errno));
-  }
+  require_regular_file(m_path);
   if (H5Fis_hdf5(m_path.c_str()) <= 0) {
-    ::close(m_fd);
     fail("file", "not an HDF5 file (expected a resnetrs-weights v1 file, e.g. written by scripts/convert_ckpt)");
   }
   m_file = H5Id(H5Fopen(m_path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
@@ -67,14 +49,8 @@ H5FileReader::H5FileReader(std::string path) : m_path(std::move(path)) {
     // It has the HDF5 signature, so HDF5's refusal is about its content: most often a file cut
     // short (an interrupted copy or download), which HDF5 detects against the stored size.
     const std::string reason = H5ErrorScope::innermost_message();
-    ::close(m_fd);
     fail("file", "truncated or damaged: HDF5 cannot open it" + (reason.empty() ? std::string() : " (" + reason + ")"));
   }
-}
-
-H5FileReader::~H5FileReader() {
-  m_file.reset();
-  if (m_fd >= 0) ::close(m_fd);
 }
 
 void H5FileReader::fail(const std::string& where, const std::string& what) const {
@@ -167,8 +143,7 @@ void H5FileReader::require_hard_links(const std::string& path, const std::string
   }
 }
 
-void H5FileReader::read_float32_dataset(const std::string& path, const std::vector<int64_t>& shape, std::vector<float>& out,
-                                        WeightsChecksum& checksum) const {
+StoredTensor H5FileReader::locate_float32_dataset(const std::string& path, const std::vector<int64_t>& shape) const {
   const std::string where = "dataset '" + path + "'";
   require_hard_links(path, "missing (expected shape " + shape_text(shape) + ")");
   H5O_info_t oinfo{};
@@ -231,33 +206,21 @@ void H5FileReader::read_float32_dataset(const std::string& path, const std::vect
     fail(where, "expected " + std::to_string(bytes) + " bytes of stored data for shape " + shape_text(shape) + ", found " +
                     std::to_string(stored) + (stored == 0 ? " (no data was written)" : " (damaged file)"));
   }
-  out.assign(count, 0.0f);
+  StoredTensor t;
+  t.path = path;
   if (layout == H5D_CONTIGUOUS) {
-    read_contiguous(where, ds.get(), bytes, out.data());
-  } else if (H5Dread(ds.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0) {
-    fail(where, "could not be read (damaged file)");
+    const haddr_t offset = H5Dget_offset(ds.get());
+    if (offset == HADDR_UNDEF) fail(where, "no data stored");
+    t.offset = offset;
+    t.bytes = bytes;
+  } else {
+    t.in_file = false;
+    t.values.assign(count, 0.0f);
+    if (H5Dread(ds.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.values.data()) < 0) {
+      fail(where, "could not be read (damaged file)");
+    }
   }
-  checksum.update(out.data(), bytes);
-}
-
-void H5FileReader::read_contiguous(const std::string& where, hid_t ds, size_t bytes, void* out) const {
-  const haddr_t offset = H5Dget_offset(ds);
-  if (offset == HADDR_UNDEF) fail(where, "no data stored");
-  struct stat st {};
-  if (::fstat(m_fd, &st) != 0) fail(where, std::string("cannot stat the file: ") + std::strerror(errno));
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (offset > size || bytes > size - offset) {
-    fail(where, "data at bytes " + std::to_string(offset) + ".." + std::to_string(offset + bytes) + " lie beyond the end of the file (" +
-                    std::to_string(size) + " bytes): truncated or damaged");
-  }
-  char* p = static_cast<char*>(out);
-  size_t done = 0;
-  while (done < bytes) {
-    const ssize_t n = ::pread(m_fd, p + done, bytes - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail(where, n == 0 ? "unexpected end of file (truncated)" : std::string("read error: ") + std::strerror(errno));
-    done += static_cast<size_t>(n);
-  }
+  return t;
 }
 
 std::vector<std::string> H5FileReader::all_datasets() const {

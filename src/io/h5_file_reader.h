@@ -4,11 +4,14 @@
 //  - it opens regular files only (a directory or a FIFO is refused before HDF5 sees it);
 //  - it never reads a variable-length string (their global-heap reader is where 1.10.8 crashes
 //    and loops); fixed-length strings are read, variable-length ones only recognised;
-//  - a dataset is read only when it is reached through hard links, is float32 little-endian,
+//  - a dataset is located only when it is reached through hard links, is float32 little-endian,
 //    contiguous or compact, has no filter and no external file, and its stored size is exactly
-//    its shape's; contiguous data is then read with pread() from the file itself after checking
-//    that it lies inside the file, never through H5Dread (whose vectored copy crashes on
-//    inconsistent extents), so nothing outside the file is ever read.
+//    its shape's; contiguous data is not read here but located (offset and size), for the loading
+//    process to read with its own bounds-checked pread() (io/weights_data_file.h), never through
+//    H5Dread (whose vectored copy crashes on inconsistent extents), so nothing outside the file is
+//    ever read.
+// Even so, libhdf5 1.10.8 still crashes on some hostile object headers, so the loader runs this
+// reader in a child process (common/isolated_call.h, io/weights_reader.cpp).
 // Every failure throws Error(kWeightsInvalid) naming the file, the object and what was wrong.
 #pragma once
 
@@ -18,17 +21,15 @@
 #include <vector>
 
 #include "io/hdf5_handle.h"
+#include "io/weights_manifest.h"
 
 namespace resnetrs {
-
-class WeightsChecksum;
 
 class H5FileReader {
  public:
   // Throws kIoError when the path is missing, unreadable, a directory or not a regular file;
   // kWeightsInvalid when it is not HDF5 or HDF5 cannot open it (truncated or damaged).
   explicit H5FileReader(std::string path);
-  ~H5FileReader();
   H5FileReader(const H5FileReader&) = delete;
   H5FileReader& operator=(const H5FileReader&) = delete;
 
@@ -45,10 +46,9 @@ class H5FileReader {
   // otherwise returns nullopt without reading it (see the header comment).
   std::optional<std::string> read_string(const char* name, bool allow_variable) const;
 
-  // Reads the float32 dataset at `path` (absolute) of exactly `shape` into `out` and adds its
-  // bytes to `checksum`.
-  void read_float32_dataset(const std::string& path, const std::vector<int64_t>& shape, std::vector<float>& out,
-                            WeightsChecksum& checksum) const;
+  // Checks the float32 dataset at `path` (absolute) of exactly `shape` and says where its values
+  // are: the byte range of the file for contiguous storage, the values for compact storage.
+  StoredTensor locate_float32_dataset(const std::string& path, const std::vector<int64_t>& shape) const;
 
   // Every dataset reachable through hard links, as absolute paths.
   std::vector<std::string> all_datasets() const;
@@ -58,10 +58,8 @@ class H5FileReader {
   template <typename T>
   std::vector<T> read_numeric(const char* name, hid_t mem_type, bool want_integer, size_t count) const;
   void require_hard_links(const std::string& path, const std::string& if_missing) const;
-  void read_contiguous(const std::string& where, hid_t ds, size_t bytes, void* out) const;
 
   std::string m_path;
-  int m_fd = -1;     // our own descriptor for contiguous data
   H5Id m_file;
 };
 

@@ -2,6 +2,11 @@
 
 namespace resnetrs {
 
+std::mutex& hdf5_lock() {
+  static std::mutex m;
+  return m;
+}
+
 std::string H5ErrorScope::innermost_message() {
   std::string message;
   // H5E_WALK_UPWARD starts at the innermost record (where the error was detected).

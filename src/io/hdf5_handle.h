@@ -4,10 +4,16 @@
 
 #include <hdf5.h>
 
+#include <mutex>
 #include <string>
 #include <utility>
 
 namespace resnetrs {
+
+// Held by every use of HDF5 in this library, and across the fork() of the child process that
+// parses a weights file (io/weights_reader.cpp): libhdf5 is built thread-safe with one global
+// lock, and a child forked while another of our threads holds it would wait forever for it.
+std::mutex& hdf5_lock();
 
 class H5Id {
  public:

@@ -8,11 +8,18 @@
 
 namespace resnetrs {
 
-// Reads and fully validates a weights file. Throws Error(kIoError) when the file cannot be opened
-// or is not HDF5, Error(kWeightsInvalid) for every violation of the format, with a message naming
-// the file, the dataset or attribute, what was expected and what was found. A dataset the format
-// does not define is reported through warn(), not refused.
-RawWeights load_weights(const std::string& path);
+// Where libhdf5 parses the file's structure (docs/weights-format.md, "How a file is read").
+enum class MetadataParsing {
+  kIsolated,   // in a child process: a crash, hang or runaway allocation in libhdf5 on a hostile file
+               // becomes WEIGHTS_INVALID (falls back to kInProcess, with a warning, where fork() fails)
+  kInProcess,  // in this process (tests, and the fallback)
+};
+
+// Reads and fully validates a weights file. Throws Error(kIoError) when the file cannot be opened,
+// Error(kWeightsInvalid) when it is not HDF5 and for every violation of the format, with a message
+// naming the file, the dataset or attribute, what was expected and what was found. A dataset the
+// format does not define is reported through warn(), not refused.
+RawWeights load_weights(const std::string& path, MetadataParsing parsing = MetadataParsing::kIsolated);
 
 // Writes a weights file (used by tests and tools). Writes to a temporary file beside `path` and
 // renames it, so a failure never leaves a partial file. Throws Error(kIoError) on failure.

@@ -1,17 +1,25 @@
 // Reader of `resnetrs-weights` v1 files (minor 0 and 1): checks every attribute and dataset and
-// names the file, the path, what was expected and what was found in each refusal. The HDF5 side
-// (what is touched, and how, in a possibly hostile file) is src/io/h5_file_reader.cpp.
+// names the file, the path, what was expected and what was found in each refusal. Two sides:
+// libhdf5 parses the structure (which datasets, where their bytes are) in a child process
+// (common/isolated_call.h), touching only what src/io/h5_file_reader.cpp allows; this process then
+// reads the values itself with bounds-checked reads (io/weights_data_file.h), verifies the
+// checksum and validates the values.
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
+#include "common/isolated_call.h"
 #include "common/log.h"
 #include "io/h5_file_reader.h"
 #include "io/weights_checksum.h"
+#include "io/weights_data_file.h"
 #include "io/weights_file.h"
+#include "io/weights_manifest.h"
 #include "io/weights_limits.h"
 #include "io/weights_schema.h"
 
@@ -22,6 +30,19 @@ std::string fmt_value(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", v);
   return buf;
+}
+
+// RESNETRS_WEIGHTS_PARSE_TIMEOUT_S, else 60 s: a structure parse takes milliseconds; the bound is
+// for a libhdf5 loop on a hostile file, generous for slow file systems and valgrind.
+double parse_timeout_s() {
+  const char* env = std::getenv("RESNETRS_WEIGHTS_PARSE_TIMEOUT_S");
+  if (env && *env) {
+    char* end = nullptr;
+    const double v = std::strtod(env, &end);
+    if (end && *end == '\0' && v > 0 && v <= 86400) return v;
+    warn(std::string("RESNETRS_WEIGHTS_PARSE_TIMEOUT_S='") + env + "' is not a number of seconds in (0, 86400]: using 60");
+  }
+  return 60.0;
 }
 
 std::string fmt_blocks(const int* v) {
@@ -102,29 +123,118 @@ void read_attributes(const H5FileReader& r, RawWeights& w) {
   read_variant(r, a.format_minor, w.config.variant);
 }
 
-}  // namespace
-
-RawWeights load_weights(const std::string& path) {
+// The HDF5 side: attributes checked, every dataset of the schema located. Touches libhdf5 only;
+// run in a child process by load_weights (so it never calls warn() or anything of the caller's).
+WeightsManifest read_manifest(const std::string& path) {
   H5ErrorScope errors;  // outlives the reader: closing its identifiers may push errors too
   const H5FileReader r(path);
+  RawWeights w;
+  read_attributes(r, w);
+  WeightsManifest m;
+  m.attrs = w.attrs;
+  m.variant = w.config.variant;
+  std::set<std::string> expected;
+  for (const TensorSlot& s : weight_slots(w)) {
+    m.tensors.push_back(r.locate_float32_dataset(s.path, s.shape));
+    expected.insert(s.path);
+  }
+  for (const std::string& name : r.all_datasets()) {
+    if (!expected.count(name)) m.other_datasets.push_back(name);
+  }
+  return m;
+}
+
+WeightsManifest read_manifest_isolated(const std::string& path) {
+  IsolationLimits limits;
+  limits.timeout_s = parse_timeout_s();
+  limits.fork_lock = &hdf5_lock();
+  const IsolatedOutcome o = run_isolated([&] { return encode_manifest(read_manifest(path)); }, limits);
+  const std::string file = "weights file '" + path + "': ";
+  const std::string hostile = "damaged or hostile file: libhdf5 ";
+  const std::string nothing = "; nothing was loaded (HDF5 parses a weights file in a child process: docs/weights-format.md)";
+  switch (o.kind) {
+    case IsolatedOutcome::Kind::kResult:
+      try {
+        return decode_manifest(o.payload);
+      } catch (const Error& e) {
+        throw_error(Status::kWeightsInvalid, file + "damaged or hostile file: the parse of its structure returned a " + e.what() + nothing);
+      }
+    case IsolatedOutcome::Kind::kError: throw_error(o.status, o.message);
+    case IsolatedOutcome::Kind::kCrashed:
+      throw_error(Status::kWeightsInvalid, file + hostile + "crashed (" + signal_description(o.signal) + ") while parsing its structure" + nothing);
+    case IsolatedOutcome::Kind::kTimedOut:
+      throw_error(Status::kWeightsInvalid, file + hostile + "did not finish parsing its structure within " + fmt_value(limits.timeout_s) +
+                                               " s (RESNETRS_WEIGHTS_PARSE_TIMEOUT_S)" + nothing);
+    case IsolatedOutcome::Kind::kOutOfMemory:
+      throw_error(Status::kWeightsInvalid, file + "damaged or hostile file: parsing its structure needed more than " +
+                                               std::to_string(limits.max_extra_memory >> 20) + " MiB" + nothing);
+    case IsolatedOutcome::Kind::kNoResult:
+      throw_error(Status::kWeightsInvalid, file + hostile + "parse ended without a result (" + o.message + ")" + nothing);
+    case IsolatedOutcome::Kind::kNotIsolated: break;
+  }
+  warn(file + "cannot parse it in a child process (" + o.message + "): parsing it in this process, which a hostile file could crash");
+  const std::lock_guard<std::mutex> hdf5(hdf5_lock());
+  return read_manifest(path);
+}
+
+// The tensors' values from where the manifest says they are, checked against the schema.
+void read_tensors(const WeightsDataFile& file, WeightsManifest& m, RawWeights& w, WeightsChecksum& checksum) {
+  std::vector<TensorSlot> slots = weight_slots(w);
+  if (m.tensors.size() != slots.size()) {
+    throw_error(Status::kWeightsInvalid, "weights file '" + file.path() + "': the parse of its structure located " +
+                                             std::to_string(m.tensors.size()) + " datasets, the schema has " + std::to_string(slots.size()));
+  }
+  for (size_t i = 0; i < slots.size(); ++i) {
+    TensorSlot& s = slots[i];
+    StoredTensor& t = m.tensors[i];
+    const std::string where = "dataset '" + s.path + "'";
+    const uint64_t bytes = uint64_t(s.count()) * sizeof(float);
+    if (t.path != s.path || (t.in_file ? t.bytes : t.values.size() * sizeof(float)) != bytes) {
+      throw_error(Status::kWeightsInvalid, "weights file '" + file.path() + "': " + where + ": the parse of its structure gave '" + t.path +
+                                               "' of another size");
+    }
+    if (t.in_file) {
+      s.data->assign(size_t(s.count()), 0.0f);
+      file.read(where, t.offset, bytes, s.data->data());
+    } else {
+      *s.data = std::move(t.values);
+    }
+    checksum.update(s.data->data(), bytes);
+  }
+}
+
+}  // namespace
+
+RawWeights load_weights(const std::string& path, MetadataParsing parsing) {
+  const WeightsDataFile file(path);  // opened first: a missing file or a directory is IO_ERROR here
+  WeightsManifest m;
+  if (parsing == MetadataParsing::kIsolated) {
+    m = read_manifest_isolated(path);
+  } else {
+    const std::lock_guard<std::mutex> hdf5(hdf5_lock());
+    m = read_manifest(path);
+  }
   const std::string origin = "weights file '" + path + "'";
 
   RawWeights w;
-  read_attributes(r, w);
-  WeightsChecksum checksum;
-  std::set<std::string> expected;
-  for (const TensorSlot& s : weight_slots(w)) {
-    r.read_float32_dataset(s.path, s.shape, *s.data, checksum);
-    expected.insert(s.path);
+  w.attrs = m.attrs;
+  if (m.attrs.num_classes <= 0 || m.attrs.num_classes > limits::kMaxNumClasses) {  // checked there too; this sizes our buffers
+    throw_error(Status::kWeightsInvalid, origin + ": attribute 'num_classes': out of range");
   }
+  try {
+    w.config = config_for_depth(m.attrs.depth, m.attrs.num_classes);
+  } catch (const Error& e) {
+    throw_error(Status::kWeightsInvalid, origin + ": " + e.what());
+  }
+  w.config.variant = m.variant;
+  WeightsChecksum checksum;
+  read_tensors(file, m, w, checksum);
   if (w.attrs.format_minor >= 1 && checksum.text() != w.attrs.checksum) {
-    r.fail("attribute 'checksum'", "the datasets' bytes give " + checksum.text() + ", the file says " + w.attrs.checksum +
-                                       ": the file is damaged (a partial copy or flipped bits); convert it again");
+    throw_error(Status::kWeightsInvalid, origin + ": attribute 'checksum': the datasets' bytes give " + checksum.text() + ", the file says " +
+                                             w.attrs.checksum + ": the file is damaged (a partial copy or flipped bits); convert it again");
   }
   validate_weights(w, origin);
-  for (const std::string& name : r.all_datasets()) {
-    if (!expected.count(name)) warn(origin + ": unexpected dataset '" + name + "' ignored");
-  }
+  for (const std::string& name : m.other_datasets) warn(origin + ": unexpected dataset '" + name + "' ignored");
   if (w.attrs.format_minor == 0) {
     warn(origin + ": format v1.0 (no checksum): damage to its data cannot be detected; convert it again with scripts/convert_ckpt to get v1.1");
   }

@@ -41,6 +41,7 @@ void write_string_attr(hid_t loc, const char* name, const std::string& value) {
 
 void save_weights(const RawWeights& weights, const std::string& path) {
   validate_weights(weights, "weights to write to '" + path + "'");
+  const std::lock_guard<std::mutex> hdf5(hdf5_lock());
   H5ErrorScope errors;
   const std::string tmp = path + ".partial";
   try {

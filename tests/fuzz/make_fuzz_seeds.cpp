@@ -2,8 +2,9 @@
 // start like real ones (the root attributes of format v1.1 or v1.0 as the writers store them, and
 // the first tensors of the schema with their data), variants with each storage feature the
 // loader must refuse, and mutations (truncations, bit flips). A complete file is ~100 MB, too big
-// to fuzz; these reach every HDF5 structure the loader touches.
-//   make_fuzz_seeds OUTDIR
+// to fuzz; these reach every HDF5 structure the loader touches. With MANIFEST_OUTDIR, also the
+// seeds of fuzz_weights_manifest: manifests (io/weights_manifest.h) as the parse returns them.
+//   make_fuzz_seeds OUTDIR [MANIFEST_OUTDIR]
 #include <hdf5.h>
 
 #include <cstdint>
@@ -16,6 +17,7 @@
 
 #include "io/weights_checksum.h"
 #include "io/weights_file.h"
+#include "io/weights_manifest.h"
 #include "io/weights_schema.h"
 #include "model/config.h"
 
@@ -136,10 +138,48 @@ void write_bytes(const fs::path& p, const std::vector<char>& b, size_t n) {
   std::ofstream(p, std::ios::binary).write(b.data(), std::streamsize(n));
 }
 
+// The manifest of an RS-`depth` file: every tensor contiguous at consecutive offsets, except the
+// first `compact` ones, which carry their values.
+void write_manifest_seed(const fs::path& p, int depth, size_t compact, const char* variant) {
+  RawWeights w = synthetic_weights(depth, 1, 10);
+  WeightsManifest m;
+  m.attrs = w.attrs;
+  m.attrs.checksum = "crc32:0123abcd";
+  m.variant = w.config.variant;
+  if (std::string(variant) == "garden") {
+    m.variant.activation = Activation::kSwish;
+    m.variant.stride2_padding = Stride2Padding::kSame;
+    m.variant.stage1_shortcut_pool = true;
+  }
+  uint64_t offset = 4096;
+  for (const TensorSlot& s : weight_slots(w)) {
+    StoredTensor t;
+    t.path = s.path;
+    if (m.tensors.size() < compact) {
+      t.in_file = false;
+      t.values = *s.data;
+    } else {
+      t.offset = offset;
+      t.bytes = uint64_t(s.count()) * sizeof(float);
+      offset += t.bytes;
+    }
+    m.tensors.push_back(std::move(t));
+  }
+  m.other_datasets = {"/extra/notes"};
+  const std::string bytes = encode_manifest(m);
+  write_bytes(p, std::vector<char>(bytes.begin(), bytes.end()), bytes.size());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) die("usage: make_fuzz_seeds OUTDIR");
+  if (argc != 2 && argc != 3) die("usage: make_fuzz_seeds OUTDIR [MANIFEST_OUTDIR]");
+  if (argc == 3) {
+    const fs::path mdir = argv[2];
+    fs::create_directories(mdir);
+    write_manifest_seed(mdir / "rs50_contiguous.bin", 50, 0, "release");
+    write_manifest_seed(mdir / "rs50_compact_stem.bin", 50, 4, "garden");
+  }
   const fs::path out = argv[1];
   fs::create_directories(out);
   write_seed(out / "attrs_v11.h5", 0, Storage::kContiguous, false);

@@ -20,7 +20,8 @@ using namespace resnetrs::weightstest;
 
 TEST_CASE("a written file reads back identically", "[io]") {
   const RawWeights w = synthetic_weights(50, 7);
-  const RawWeights r = load_weights(good_file().string());
+  const auto parsing = GENERATE(MetadataParsing::kIsolated, MetadataParsing::kInProcess);
+  const RawWeights r = load_weights(good_file().string(), parsing);
   CHECK(r.config.depth == 50);
   CHECK(r.attrs.bn_epsilon == 1.001e-5);
   CHECK(r.attrs.source == "synthetic:seed=7");

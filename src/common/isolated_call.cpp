@@ -1,0 +1,236 @@
+#include "common/isolated_call.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <utility>
+
+#include "common/byte_codec.h"
+
+// Present only in sanitizer builds (the fuzz targets): libFuzzer registers a death callback that
+// would save the current input as a "crash" of the fuzzing process when the child dies.
+extern "C" void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
+
+namespace resnetrs {
+namespace {
+
+// The child's reply: u64 length, then 'R' + payload, 'E' + u32 status + message, or 'M'.
+constexpr char kTagResult = 'R', kTagError = 'E', kTagOutOfMemory = 'M';
+
+void write_all(int fd, const char* p, size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;  // the parent gave up (timeout, too much output): nothing left to do
+    p += w;
+    n -= size_t(w);
+  }
+}
+
+// Virtual memory of this process in bytes (the first field of /proc/self/statm, in pages); 0 if unknown.
+size_t current_address_space() {
+  const int fd = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[64] = {};
+  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return 0;
+  return size_t(std::strtoull(buf, nullptr, 10)) * size_t(::sysconf(_SC_PAGESIZE));
+}
+
+[[noreturn]] void child_main(int out_fd, const std::function<std::string()>& work, const IsolationLimits& limits) {
+  // No inherited crash handler (a language runtime's, a server's crash reporter, a sanitizer's)
+  // runs here: a fault ends the child with its signal, which the parent reports.
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS}) ::signal(sig, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(nullptr);
+  const rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  // The cap is relative: the child starts with all of the parent's mappings (CUDA and the
+  // sanitizers reserve terabytes of address space that is never touched).
+  if (const size_t vm = current_address_space()) {
+    rlimit as{};
+    ::getrlimit(RLIMIT_AS, &as);
+    const rlim_t cap = rlim_t(vm + limits.max_extra_memory);
+    if (as.rlim_cur == RLIM_INFINITY || as.rlim_cur > cap) {
+      as.rlim_cur = cap;
+      ::setrlimit(RLIMIT_AS, &as);
+    }
+  }
+  // What a crashing library prints ("malloc(): corrupted top size") would reach the application's
+  // stderr for a failure the parent already reports.
+  const int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (devnull >= 0) ::dup2(devnull, STDERR_FILENO);
+
+  std::string reply;
+  try {
+    reply = kTagResult + work();
+  } catch (const Error& e) {
+    ByteWriter w;
+    w.put<char>(kTagError);
+    w.put<uint32_t>(uint32_t(e.status()));
+    w.append(e.what(), std::strlen(e.what()));
+    reply = w.take();
+  } catch (const std::bad_alloc&) {
+    reply = std::string(1, kTagOutOfMemory);
+  } catch (const std::exception& e) {
+    reply = std::string(1, kTagError);
+    const uint32_t internal = uint32_t(Status::kInternal);
+    reply.append(reinterpret_cast<const char*>(&internal), sizeof internal);
+    reply += e.what();
+  } catch (...) {
+    ::_exit(3);  // no result: the parent reports an exit without a result
+  }
+  const uint64_t n = reply.size();
+  write_all(out_fd, reinterpret_cast<const char*>(&n), sizeof n);
+  write_all(out_fd, reply.data(), reply.size());
+  ::_exit(0);
+}
+
+struct ChildExit {
+  bool known = false;  // false when someone else reaped it (SIGCHLD ignored by the application)
+  int status = 0;
+};
+
+ChildExit wait_child(pid_t pid) {
+  ChildExit e;
+  while (true) {
+    const pid_t r = ::waitpid(pid, &e.status, 0);
+    if (r == pid) {
+      e.known = true;
+      return e;
+    }
+    if (r < 0 && errno == EINTR) continue;
+    return e;
+  }
+}
+
+IsolatedOutcome decode_reply(std::string reply) {
+  IsolatedOutcome o;
+  const char tag = reply.empty() ? '\0' : reply[0];
+  if (tag == kTagResult) {
+    o.kind = IsolatedOutcome::Kind::kResult;
+    o.payload = reply.substr(1);
+  } else if (tag == kTagOutOfMemory) {
+    o.kind = IsolatedOutcome::Kind::kOutOfMemory;
+  } else if (tag == kTagError && reply.size() >= 1 + sizeof(uint32_t)) {
+    uint32_t status = 0;
+    std::memcpy(&status, reply.data() + 1, sizeof status);
+    o.kind = IsolatedOutcome::Kind::kError;
+    o.status = status <= uint32_t(Status::kImageInvalid) && status != 0 ? Status(status) : Status::kInternal;
+    o.message = reply.substr(1 + sizeof status);
+  } else {
+    o.kind = IsolatedOutcome::Kind::kNoResult;
+    o.message = "malformed reply";
+  }
+  return o;
+}
+
+}  // namespace
+
+IsolatedOutcome run_isolated(const std::function<std::string()>& work, const IsolationLimits& limits) {
+  using Clock = std::chrono::steady_clock;
+  IsolatedOutcome o;
+  int fds[2];
+  std::unique_lock<std::mutex> lock;
+  if (limits.fork_lock) lock = std::unique_lock<std::mutex>(*limits.fork_lock);
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    o.kind = IsolatedOutcome::Kind::kNotIsolated;
+    o.message = std::string("pipe() failed: ") + std::strerror(errno);
+    return o;
+  }
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    child_main(fds[1], work, limits);
+  }
+  const int fork_errno = errno;
+  // Closed before the lock is released, so a child forked by another isolated call never holds
+  // this pipe's write end (which would delay the end of file seen here).
+  ::close(fds[1]);
+  if (lock) lock.unlock();
+  if (pid < 0) {
+    ::close(fds[0]);
+    o.kind = IsolatedOutcome::Kind::kNotIsolated;
+    o.message = std::string("fork() failed: ") + std::strerror(fork_errno);
+    return o;
+  }
+
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(limits.timeout_s));
+  std::string buf;
+  uint64_t expected = 0;
+  bool have_length = false, timed_out = false, too_much = false;
+  char chunk[65536];
+  while (!(have_length && buf.size() >= expected)) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd p{fds[0], POLLIN, 0};
+    const int pr = ::poll(&p, 1, int(std::min<long long>(left, 1 << 30)));
+    if (pr < 0 && errno == EINTR) continue;
+    if (pr == 0) continue;  // the deadline check above ends the loop
+    const ssize_t n = pr < 0 ? -1 : ::read(fds[0], chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // end of file: the child is gone
+    buf.append(chunk, size_t(n));
+    if (!have_length && buf.size() >= sizeof expected) {
+      std::memcpy(&expected, buf.data(), sizeof expected);
+      have_length = true;
+      if (expected > limits.max_result_bytes) {
+        too_much = true;
+        break;
+      }
+      expected += sizeof expected;
+    }
+  }
+  ::close(fds[0]);
+  if (timed_out || too_much) ::kill(pid, SIGKILL);
+  const ChildExit exit = wait_child(pid);
+
+  if (timed_out) {
+    o.kind = IsolatedOutcome::Kind::kTimedOut;
+    return o;
+  }
+  if (!too_much && have_length && buf.size() == expected) return decode_reply(buf.substr(sizeof expected));
+  if (exit.known && WIFSIGNALED(exit.status) && !too_much) {
+    o.kind = IsolatedOutcome::Kind::kCrashed;
+    o.signal = WTERMSIG(exit.status);
+    return o;
+  }
+  o.kind = IsolatedOutcome::Kind::kNoResult;
+  if (exit.known && WIFEXITED(exit.status)) o.exit_code = WEXITSTATUS(exit.status);
+  o.message = too_much ? "it sent more than " + std::to_string(limits.max_result_bytes) + " bytes"
+                       : exit.known ? "it exited with code " + std::to_string(o.exit_code) + " without a complete result"
+                                    : "it ended without a complete result";
+  return o;
+}
+
+std::string signal_description(int signal) {
+  // sigabbrev_np() needs glibc 2.32; the names of the signals a crash ends with are enough.
+  static const std::pair<int, const char*> kNames[] = {{SIGSEGV, "SIGSEGV"}, {SIGBUS, "SIGBUS"}, {SIGFPE, "SIGFPE"},
+                                                       {SIGILL, "SIGILL"},   {SIGABRT, "SIGABRT"}, {SIGTRAP, "SIGTRAP"},
+                                                       {SIGSYS, "SIGSYS"},   {SIGKILL, "SIGKILL"}, {SIGTERM, "SIGTERM"},
+                                                       {SIGXCPU, "SIGXCPU"}, {SIGXFSZ, "SIGXFSZ"}};
+  std::string s = "signal " + std::to_string(signal);
+  for (const auto& [number, name] : kNames) {
+    if (number == signal) s = name;
+  }
+  if (const char* what = ::strsignal(signal)) s += std::string(" (") + what + ")";
+  return s;
+}
+
+}  // namespace resnetrs
