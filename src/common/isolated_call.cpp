@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,9 +18,7 @@
 
 #include "common/byte_codec.h"
 
-// Present only in sanitizer builds (the fuzz targets): libFuzzer registers a death callback that
-// would save the current input as a "crash" of the fuzzing process when the child dies.
-extern "C" void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
+extern char** environ;
 
 namespace resnetrs {
 namespace {
@@ -46,57 +45,6 @@ size_t current_address_space() {
   ::close(fd);
   if (n <= 0) return 0;
   return size_t(std::strtoull(buf, nullptr, 10)) * size_t(::sysconf(_SC_PAGESIZE));
-}
-
-[[noreturn]] void child_main(int out_fd, const std::function<std::string()>& work, const IsolationLimits& limits) {
-  // No inherited crash handler (a language runtime's, a server's crash reporter, a sanitizer's)
-  // runs here: a fault ends the child with its signal, which the parent reports.
-  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS}) ::signal(sig, SIG_DFL);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(nullptr);
-  const rlimit no_core{0, 0};
-  ::setrlimit(RLIMIT_CORE, &no_core);
-  // The cap is relative: the child starts with all of the parent's mappings (CUDA and the
-  // sanitizers reserve terabytes of address space that is never touched).
-  if (const size_t vm = current_address_space()) {
-    rlimit as{};
-    ::getrlimit(RLIMIT_AS, &as);
-    const rlim_t cap = rlim_t(vm + limits.max_extra_memory);
-    if (as.rlim_cur == RLIM_INFINITY || as.rlim_cur > cap) {
-      as.rlim_cur = cap;
-      ::setrlimit(RLIMIT_AS, &as);
-    }
-  }
-  // What a crashing library prints ("malloc(): corrupted top size") would reach the application's
-  // stderr for a failure the parent already reports.
-  const int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-  if (devnull >= 0) ::dup2(devnull, STDERR_FILENO);
-
-  std::string reply;
-  try {
-    reply = kTagResult + work();
-  } catch (const Error& e) {
-    ByteWriter w;
-    w.put<char>(kTagError);
-    w.put<uint32_t>(uint32_t(e.status()));
-    w.append(e.what(), std::strlen(e.what()));
-    reply = w.take();
-  } catch (const std::bad_alloc&) {
-    reply = std::string(1, kTagOutOfMemory);
-  } catch (const std::exception& e) {
-    reply = std::string(1, kTagError);
-    const uint32_t internal = uint32_t(Status::kInternal);
-    reply.append(reinterpret_cast<const char*>(&internal), sizeof internal);
-    reply += e.what();
-  } catch (...) {
-    ::_exit(3);  // no result: the parent reports an exit without a result
-  }
-  const uint64_t n = reply.size();
-  write_all(out_fd, reinterpret_cast<const char*>(&n), sizeof n);
-  write_all(out_fd, reply.data(), reply.size());
-  ::_exit(0);
 }
 
 struct ChildExit {
@@ -140,31 +88,85 @@ IsolatedOutcome decode_reply(std::string reply) {
 
 }  // namespace
 
-IsolatedOutcome run_isolated(const std::function<std::string()>& work, const IsolationLimits& limits) {
+int serve_isolated(const std::function<std::string()>& work, size_t max_extra_memory) {
+  const rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  // Relative to what the process already maps (a sanitizer build reserves terabytes it never touches).
+  if (const size_t vm = current_address_space()) {
+    rlimit as{};
+    ::getrlimit(RLIMIT_AS, &as);
+    const rlim_t cap = rlim_t(vm + max_extra_memory);
+    if (as.rlim_cur == RLIM_INFINITY || as.rlim_cur > cap) {
+      as.rlim_cur = cap;
+      ::setrlimit(RLIMIT_AS, &as);
+    }
+  }
+  std::string reply;
+  try {
+    reply = kTagResult + work();
+  } catch (const Error& e) {
+    ByteWriter w;
+    w.put<char>(kTagError);
+    w.put<uint32_t>(uint32_t(e.status()));
+    w.append(e.what(), std::strlen(e.what()));
+    reply = w.take();
+  } catch (const std::bad_alloc&) {
+    reply = std::string(1, kTagOutOfMemory);
+  } catch (const std::exception& e) {
+    ByteWriter w;
+    w.put<char>(kTagError);
+    w.put<uint32_t>(uint32_t(Status::kInternal));
+    w.append(e.what(), std::strlen(e.what()));
+    reply = w.take();
+  } catch (...) {
+    return 3;  // no result: the caller reports an exit without a result
+  }
+  const uint64_t n = reply.size();
+  write_all(STDOUT_FILENO, reinterpret_cast<const char*>(&n), sizeof n);
+  write_all(STDOUT_FILENO, reply.data(), reply.size());
+  return 0;
+}
+
+IsolatedOutcome run_isolated(const std::string& program, const std::vector<std::string>& args, const IsolationLimits& limits) {
   using Clock = std::chrono::steady_clock;
   IsolatedOutcome o;
   int fds[2];
-  std::unique_lock<std::mutex> lock;
-  if (limits.fork_lock) lock = std::unique_lock<std::mutex>(*limits.fork_lock);
+  // O_CLOEXEC: a helper started by another thread at the same time never holds this pipe open.
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     o.kind = IsolatedOutcome::Kind::kNotIsolated;
     o.message = std::string("pipe() failed: ") + std::strerror(errno);
     return o;
   }
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::close(fds[0]);
-    child_main(fds[1], work, limits);
-  }
-  const int fork_errno = errno;
-  // Closed before the lock is released, so a child forked by another isolated call never holds
-  // this pipe's write end (which would delay the end of file seen here).
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  // What a crashing library prints ("malloc(): corrupted top size") would reach the application's
+  // stderr for a failure the caller already reports.
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawnattr_init(&attr);
+  sigset_t none, fatal;
+  sigemptyset(&none);
+  sigemptyset(&fatal);
+  // An application that ignores one of these must not make the helper survive a fault in a bad state.
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS, SIGPIPE}) sigaddset(&fatal, sig);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &fatal);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(program.c_str()));
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  // The caller's environment: HDF5 reads its own variables (HDF5_USE_FILE_LOCKING on NFS, ...).
+  const int spawn_error = ::posix_spawn(&pid, program.c_str(), &actions, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
   ::close(fds[1]);
-  if (lock) lock.unlock();
-  if (pid < 0) {
+  if (spawn_error != 0) {
     ::close(fds[0]);
     o.kind = IsolatedOutcome::Kind::kNotIsolated;
-    o.message = std::string("fork() failed: ") + std::strerror(fork_errno);
+    o.message = "cannot start '" + program + "': " + std::strerror(spawn_error);
     return o;
   }
 

@@ -1,39 +1,37 @@
-// Runs a function in a forked child process so that a crash, a hang or a runaway allocation in
-// code the project cannot fix (libhdf5 parsing a hostile file, docs/weights-format.md) cannot
-// take the calling process with it. The child runs `work`, sends back the bytes it returns (or
-// the Error it throws) through a pipe and leaves with _exit(); nothing it does to its memory is
-// seen by the caller. The caller gets a typed outcome and words it for its own domain.
-//
-// Constraints on `work`: it runs in a copy of a possibly multi-threaded process where only the
-// calling thread exists, so it must not take locks another thread may have held at fork() time
-// (our own HDF5 use is serialised by the lock passed in `limits.fork_lock`), must not call back
-// into the application (no warn(): a log sink may be Python) and must not touch CUDA.
+// Runs work in a separate process so that a crash, a hang or a runaway allocation in code the
+// project cannot fix (libhdf5 parsing a hostile file, docs/weights-format.md) cannot take the
+// calling process with it. The caller starts a small helper program with posix_spawn (no fork():
+// no pthread_atfork handler runs in the caller — OpenBLAS's would stop its thread pool under a
+// run in another thread — and no page tables are copied); the helper's main calls
+// serve_isolated(), which caps its resources, runs the work and writes the bytes it returns (or
+// the Error it throws) to stdout. The caller gets a typed outcome and words it for its own domain.
 #pragma once
 
 #include <functional>
-#include <mutex>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 
 namespace resnetrs {
 
 struct IsolationLimits {
-  double timeout_s = 60.0;                      // wall clock for the whole child
-  size_t max_extra_memory = size_t(1) << 30;    // address space the child may add to the parent's
+  double timeout_s = 60.0;                      // wall clock for the whole helper run
   size_t max_result_bytes = size_t(256) << 20;  // more output than this is a failure
-  std::mutex* fork_lock = nullptr;              // held across fork() when set
 };
+
+// The address space a helper may add to what it has at start-up (serve_isolated).
+constexpr size_t kIsolatedMemoryCap = size_t(1) << 30;
 
 struct IsolatedOutcome {
   enum class Kind {
-    kResult,      // `work` returned: `payload` holds its bytes
-    kError,       // `work` threw resnetrs::Error: `status` and `message`
-    kCrashed,     // the child died from `signal` (SIGSEGV, SIGABRT, ...)
-    kTimedOut,    // still running after timeout_s: killed
-    kOutOfMemory, // `work` ran out of the memory it was allowed (std::bad_alloc)
-    kNoResult,    // the child exited (code `exit_code`) without a complete result, or sent too much
-    kNotIsolated, // no child could be started (`message` says why: fork() failed); `work` did not run
+    kResult,       // the work returned: `payload` holds its bytes
+    kError,        // the work threw resnetrs::Error: `status` and `message`
+    kCrashed,      // the helper died from `signal` (SIGSEGV, SIGABRT, ...)
+    kTimedOut,     // still running after timeout_s: killed
+    kOutOfMemory,  // the work ran out of the memory it was allowed (std::bad_alloc)
+    kNoResult,     // the helper exited (code `exit_code`) without a complete result, or sent too much
+    kNotIsolated,  // the helper could not be started (`message` says why); nothing ran
   };
   Kind kind = Kind::kNoResult;
   std::string payload;
@@ -43,9 +41,16 @@ struct IsolatedOutcome {
   int exit_code = 0;
 };
 
-IsolatedOutcome run_isolated(const std::function<std::string()>& work, const IsolationLimits& limits);
+// Runs `program` with `args` (no shell, nothing inherited but stdout to a pipe read here and stderr
+// on /dev/null; the fatal signals at their default action) and collects its reply.
+IsolatedOutcome run_isolated(const std::string& program, const std::vector<std::string>& args, const IsolationLimits& limits);
 
-// "SIGSEGV (segmentation fault)" etc.
+// For a helper's main(): no core files, the address space capped at `max_extra_memory` beyond what
+// the process has now, then `work`'s result or error written to stdout as run_isolated expects.
+// Returns main's exit code.
+int serve_isolated(const std::function<std::string()>& work, size_t max_extra_memory = kIsolatedMemoryCap);
+
+// "SIGSEGV (Segmentation fault)" etc.
 std::string signal_description(int signal);
 
 }  // namespace resnetrs

@@ -10,9 +10,8 @@
 
 namespace resnetrs {
 
-// Held by every use of HDF5 in this library, and across the fork() of the child process that
-// parses a weights file (io/weights_reader.cpp): libhdf5 is built thread-safe with one global
-// lock, and a child forked while another of our threads holds it would wait forever for it.
+// Held by every use of HDF5 in this process (the writer, an in-process parse): libhdf5 may be
+// built without its thread-safety option, and then must never be entered by two threads at once.
 std::mutex& hdf5_lock();
 
 class H5Id {

@@ -10,8 +10,9 @@ namespace resnetrs {
 
 // Where libhdf5 parses the file's structure (docs/weights-format.md, "How a file is read").
 enum class MetadataParsing {
-  kIsolated,   // in a child process: a crash, hang or runaway allocation in libhdf5 on a hostile file
-               // becomes WEIGHTS_INVALID (falls back to kInProcess, with a warning, where fork() fails)
+  kIsolated,   // in the helper program resnetrs-parse-weights: a crash, hang or runaway allocation
+               // of libhdf5 on a hostile file becomes WEIGHTS_INVALID (falls back to kInProcess, with
+               // a warning, where the helper is not found or cannot be started)
   kInProcess,  // in this process (tests, and the fallback)
 };
 

@@ -1,13 +1,14 @@
 // Reader of `resnetrs-weights` v1 files (minor 0 and 1): checks every attribute and dataset and
 // names the file, the path, what was expected and what was found in each refusal. Two sides:
-// libhdf5 parses the structure (which datasets, where their bytes are) in a child process
-// (common/isolated_call.h), touching only what src/io/h5_file_reader.cpp allows; this process then
+// libhdf5 parses the structure (which datasets, where their bytes are) in the helper program
+// resnetrs-parse-weights (common/isolated_call.h), touching only what src/io/h5_file_reader.cpp allows; this process then
 // reads the values itself with bounds-checked reads (io/weights_data_file.h), verifies the
 // checksum and validates the values.
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "io/weights_data_file.h"
 #include "io/weights_file.h"
 #include "io/weights_manifest.h"
+#include "io/weights_parser_path.h"
 #include "io/weights_limits.h"
 #include "io/weights_schema.h"
 
@@ -123,56 +125,40 @@ void read_attributes(const H5FileReader& r, RawWeights& w) {
   read_variant(r, a.format_minor, w.config.variant);
 }
 
-// The HDF5 side: attributes checked, every dataset of the schema located. Touches libhdf5 only;
-// run in a child process by load_weights (so it never calls warn() or anything of the caller's).
-WeightsManifest read_manifest(const std::string& path) {
-  H5ErrorScope errors;  // outlives the reader: closing its identifiers may push errors too
-  const H5FileReader r(path);
-  RawWeights w;
-  read_attributes(r, w);
-  WeightsManifest m;
-  m.attrs = w.attrs;
-  m.variant = w.config.variant;
-  std::set<std::string> expected;
-  for (const TensorSlot& s : weight_slots(w)) {
-    m.tensors.push_back(r.locate_float32_dataset(s.path, s.shape));
-    expected.insert(s.path);
-  }
-  for (const std::string& name : r.all_datasets()) {
-    if (!expected.count(name)) m.other_datasets.push_back(name);
-  }
-  return m;
-}
-
 WeightsManifest read_manifest_isolated(const std::string& path) {
-  IsolationLimits limits;
-  limits.timeout_s = parse_timeout_s();
-  limits.fork_lock = &hdf5_lock();
-  const IsolatedOutcome o = run_isolated([&] { return encode_manifest(read_manifest(path)); }, limits);
+  std::string looked_in;
+  const std::optional<std::string> parser = find_weights_parser(looked_in);
   const std::string file = "weights file '" + path + "': ";
-  const std::string hostile = "damaged or hostile file: libhdf5 ";
-  const std::string nothing = "; nothing was loaded (HDF5 parses a weights file in a child process: docs/weights-format.md)";
-  switch (o.kind) {
-    case IsolatedOutcome::Kind::kResult:
-      try {
-        return decode_manifest(o.payload);
-      } catch (const Error& e) {
-        throw_error(Status::kWeightsInvalid, file + "damaged or hostile file: the parse of its structure returned a " + e.what() + nothing);
-      }
-    case IsolatedOutcome::Kind::kError: throw_error(o.status, o.message);
-    case IsolatedOutcome::Kind::kCrashed:
-      throw_error(Status::kWeightsInvalid, file + hostile + "crashed (" + signal_description(o.signal) + ") while parsing its structure" + nothing);
-    case IsolatedOutcome::Kind::kTimedOut:
-      throw_error(Status::kWeightsInvalid, file + hostile + "did not finish parsing its structure within " + fmt_value(limits.timeout_s) +
-                                               " s (RESNETRS_WEIGHTS_PARSE_TIMEOUT_S)" + nothing);
-    case IsolatedOutcome::Kind::kOutOfMemory:
-      throw_error(Status::kWeightsInvalid, file + "damaged or hostile file: parsing its structure needed more than " +
-                                               std::to_string(limits.max_extra_memory >> 20) + " MiB" + nothing);
-    case IsolatedOutcome::Kind::kNoResult:
-      throw_error(Status::kWeightsInvalid, file + hostile + "parse ended without a result (" + o.message + ")" + nothing);
-    case IsolatedOutcome::Kind::kNotIsolated: break;
+  IsolatedOutcome o;
+  if (parser) {
+    IsolationLimits limits;
+    limits.timeout_s = parse_timeout_s();
+    o = run_isolated(*parser, {path}, limits);
+    const std::string hostile = "damaged or hostile file: libhdf5 ";
+    const std::string nothing = "; nothing was loaded (HDF5 parses a weights file in a separate process: docs/weights-format.md)";
+    switch (o.kind) {
+      case IsolatedOutcome::Kind::kResult:
+        try {
+          return decode_manifest(o.payload);
+        } catch (const Error& e) {
+          throw_error(Status::kWeightsInvalid, file + "damaged or hostile file: the parse of its structure returned a " + e.what() + nothing);
+        }
+      case IsolatedOutcome::Kind::kError: throw_error(o.status, o.message);
+      case IsolatedOutcome::Kind::kCrashed:
+        throw_error(Status::kWeightsInvalid, file + hostile + "crashed (" + signal_description(o.signal) + ") while parsing its structure" + nothing);
+      case IsolatedOutcome::Kind::kTimedOut:
+        throw_error(Status::kWeightsInvalid, file + hostile + "did not finish parsing its structure within " + fmt_value(limits.timeout_s) +
+                                                 " s (RESNETRS_WEIGHTS_PARSE_TIMEOUT_S)" + nothing);
+      case IsolatedOutcome::Kind::kOutOfMemory:
+        throw_error(Status::kWeightsInvalid, file + "damaged or hostile file: parsing its structure needed more than " +
+                                                 std::to_string(kIsolatedMemoryCap >> 20) + " MiB" + nothing);
+      case IsolatedOutcome::Kind::kNoResult:
+        throw_error(Status::kWeightsInvalid, file + hostile + "parse ended without a result (" + o.message + ")" + nothing);
+      case IsolatedOutcome::Kind::kNotIsolated: break;
+    }
   }
-  warn(file + "cannot parse it in a child process (" + o.message + "): parsing it in this process, which a hostile file could crash");
+  warn(file + (parser ? o.message : std::string(kWeightsParserName) + " not found (looked in: " + looked_in + ")") +
+       ": parsing it in this process, which a hostile file could crash (docs/weights-format.md)");
   const std::lock_guard<std::mutex> hdf5(hdf5_lock());
   return read_manifest(path);
 }
@@ -204,6 +190,25 @@ void read_tensors(const WeightsDataFile& file, WeightsManifest& m, RawWeights& w
 }
 
 }  // namespace
+
+WeightsManifest read_manifest(const std::string& path) {
+  H5ErrorScope errors;  // outlives the reader: closing its identifiers may push errors too
+  const H5FileReader r(path);
+  RawWeights w;
+  read_attributes(r, w);
+  WeightsManifest m;
+  m.attrs = w.attrs;
+  m.variant = w.config.variant;
+  std::set<std::string> expected;
+  for (const TensorSlot& s : weight_slots(w)) {
+    m.tensors.push_back(r.locate_float32_dataset(s.path, s.shape));
+    expected.insert(s.path);
+  }
+  for (const std::string& name : r.all_datasets()) {
+    if (!expected.count(name)) m.other_datasets.push_back(name);
+  }
+  return m;
+}
 
 RawWeights load_weights(const std::string& path, MetadataParsing parsing) {
   const WeightsDataFile file(path);  // opened first: a missing file or a directory is IO_ERROR here

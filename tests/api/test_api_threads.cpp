@@ -1,12 +1,14 @@
 // Threading contract: runs on one shared engine from several threads are serialized inside and
 // give the same logits as sequential runs; separate engines run in parallel with identical
-// results; get_info may run while runs are in flight.
+// results; get_info may run while runs are in flight; creating engines from a file (which forks)
+// does not disturb runs in other threads.
 #include <atomic>
 #include <cstring>
 #include <thread>
 #include <vector>
 
 #include "api_test_util.h"
+#include "io/weights_file.h"
 
 using namespace resnetrs::apitest;
 
@@ -95,4 +97,35 @@ TEST_CASE("the last error is per thread", "[api][threads][leak]") {
   CHECK_THAT(other_thread_error, Catch::Matchers::Contains("INVALID_ARGUMENT") && Catch::Matchers::Contains("logits must not be NULL"));
   // This thread still sees its own failure, untouched by the other thread's.
   CHECK_THAT(std::string(resnetrs_last_error()), Catch::Matchers::Contains("batch is 0"));
+}
+
+TEST_CASE("engines created from a file while another thread runs inference", "[api][threads]") {
+  // Each create forks a child that parses the file (docs/weights-format.md, "How a file is read"):
+  // runs in flight in another thread, OpenBLAS's thread pool included, must neither change nor stall.
+  const TempDir dir("threads_fork");
+  const std::string file = dir.file("weights.h5");
+  resnetrs::save_weights(resnetrs::synthetic_weights(kDepth, kSeed), file);
+  EnginePtr engine = make_synthetic(cpu_options(1));
+  const std::vector<float> input = pixels(image_floats(), 7);
+  const std::vector<float> expected = run_once(engine.get(), input);
+  std::atomic<bool> done{false};
+  std::atomic<int> runs{0}, mismatches{0};
+  std::thread runner([&] {
+    while (!done) {
+      if (std::memcmp(run_once(engine.get(), input).data(), expected.data(), 1000 * sizeof(float)) != 0) ++mismatches;
+      ++runs;
+    }
+  });
+  const resnetrs_options_t o = cpu_options(1);
+  std::vector<resnetrs_status_t> created;
+  for (int i = 0; i < 3; ++i) {
+    resnetrs_engine_t* e = nullptr;
+    created.push_back(resnetrs_engine_create_from_file(file.c_str(), &o, &e));
+    resnetrs_engine_destroy(e);
+  }
+  done = true;
+  runner.join();
+  for (resnetrs_status_t s : created) CHECK(s == RESNETRS_STATUS_OK);
+  CHECK(runs > 0);
+  CHECK(mismatches == 0);
 }

@@ -1,9 +1,10 @@
 // libFuzzer targets of the weights loader, built twice from this file (docs/testing.md, "Fuzzing"):
 //  - fuzz_weights_loader: the C API as applications call it, which parses the file's HDF5
-//    structure in a child process. Any bytes must give OK, WEIGHTS_INVALID or IO_ERROR with a
-//    message naming the file and no engine on failure; never a crash, a hang (libFuzzer's
-//    -timeout), a leak or a sanitizer report in this process. Whatever libhdf5 does in the child is
-//    out of sight (and out of libFuzzer's coverage): this target checks the isolation.
+//    structure in the helper program resnetrs-parse-weights ($RESNETRS_WEIGHTS_PARSER, set by
+//    scripts/fuzz). Any bytes must give OK, WEIGHTS_INVALID or IO_ERROR with a message naming the
+//    file and no engine on failure; never a crash, a hang (libFuzzer's -timeout), a leak or a
+//    sanitizer report in this process. What libhdf5 does in the helper is out of sight (and out of
+//    libFuzzer's coverage): this target checks the isolation and everything after it.
 //  - fuzz_weights_parse_in_process (FUZZ_PARSE_IN_PROCESS): load_weights parsing in this process,
 //    so libFuzzer's coverage guides the mutations through libhdf5 and the project's checks of
 //    what it returns. The same contract, plus an empty HDF5 error stack; libhdf5 1.10.8 does crash
@@ -98,7 +99,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (engine) finding("an engine returned with an error", resnetrs_last_error());
     if (!std::strstr(resnetrs_last_error(), path.c_str())) finding("the message does not name the file", resnetrs_last_error());
   }
-  // The parse ran in a child: this process must not have touched HDF5 at all.
+  // The parse ran in the helper: this process must not have touched HDF5 at all.
   if (H5Eget_num(H5E_DEFAULT) != 0) finding("HDF5's error stack is not empty after a load", resnetrs_last_error());
 #endif
   return 0;
