@@ -12,7 +12,7 @@ namespace resnetrs {
 enum class MetadataParsing {
   kIsolated,   // in the helper program resnetrs-parse-weights: a crash, hang or runaway allocation
                // of libhdf5 on a hostile file becomes WEIGHTS_INVALID (falls back to kInProcess, with
-               // a warning, where the helper is not found or cannot be started)
+               // a warning, where the helper is not found; IO_ERROR where it cannot be started)
   kInProcess,  // in this process (tests, and the fallback)
 };
 

@@ -19,7 +19,10 @@ std::optional<std::string> find_weights_parser(std::string& looked_in) {
   if (::dladdr(reinterpret_cast<void*>(&find_weights_parser), &info) != 0 && info.dli_fname) {
     const std::string self = info.dli_fname;
     const size_t slash = self.rfind('/');
-    candidates.push_back((slash == std::string::npos ? std::string(".") : self.substr(0, slash)) + "/" + kWeightsParserName);
+    const std::string dir = slash == std::string::npos ? std::string(".") : self.substr(0, slash);
+    candidates.push_back(dir + "/" + kWeightsParserName);
+    // An installed prefix that was moved: <prefix>/lib/libresnetrs.so -> <prefix>/libexec/resnetrs/.
+    candidates.push_back(dir + "/../libexec/resnetrs/" + kWeightsParserName);
   }
 #ifdef RESNETRS_PARSER_INSTALL_PATH
   candidates.push_back(RESNETRS_PARSER_INSTALL_PATH);

@@ -2,7 +2,7 @@
 // src/io/parse_weights_main.cpp) is: found once per load, in this order:
 //  1. $RESNETRS_WEIGHTS_PARSER, when set (it must then exist);
 //  2. beside the binary that holds this code (libresnetrs.so: the build folder, the Python
-//     package's folder, Triton's backends/resnetrs/);
+//     package's folder, Triton's backends/resnetrs/), then in ../libexec/resnetrs/ from there;
 //  3. the installed libexec/resnetrs/ folder, then the build folder this library was built in.
 #pragma once
 

@@ -129,13 +129,13 @@ WeightsManifest read_manifest_isolated(const std::string& path) {
   std::string looked_in;
   const std::optional<std::string> parser = find_weights_parser(looked_in);
   const std::string file = "weights file '" + path + "': ";
+  const std::string nothing = "; nothing was loaded (HDF5 parses a weights file in a separate process: docs/weights-format.md)";
   IsolatedOutcome o;
   if (parser) {
     IsolationLimits limits;
     limits.timeout_s = parse_timeout_s();
     o = run_isolated(*parser, {path}, limits);
     const std::string hostile = "damaged or hostile file: libhdf5 ";
-    const std::string nothing = "; nothing was loaded (HDF5 parses a weights file in a separate process: docs/weights-format.md)";
     switch (o.kind) {
       case IsolatedOutcome::Kind::kResult:
         try {
@@ -154,11 +154,14 @@ WeightsManifest read_manifest_isolated(const std::string& path) {
                                                  std::to_string(kIsolatedMemoryCap >> 20) + " MiB" + nothing);
       case IsolatedOutcome::Kind::kNoResult:
         throw_error(Status::kWeightsInvalid, file + hostile + "parse ended without a result (" + o.message + ")" + nothing);
-      case IsolatedOutcome::Kind::kNotIsolated: break;
+      case IsolatedOutcome::Kind::kNotIsolated:
+        // Found but not startable (not executable for us, replaced while a build writes it, no
+        // processes left): a broken installation, refused rather than parsed where it could crash.
+        throw_error(Status::kIoError, file + "cannot start the helper that parses weights files (" + o.message + ")" + nothing);
     }
   }
-  warn(file + (parser ? o.message : std::string(kWeightsParserName) + " not found (looked in: " + looked_in + ")") +
-       ": parsing it in this process, which a hostile file could crash (docs/weights-format.md)");
+  warn(file + std::string(kWeightsParserName) + " not found (looked in: " + looked_in +
+       "): parsing it in this process, which a hostile file could crash (docs/weights-format.md)");
   const std::lock_guard<std::mutex> hdf5(hdf5_lock());
   return read_manifest(path);
 }

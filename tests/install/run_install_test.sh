@@ -72,6 +72,20 @@ check_output "$TMP/out-pc.txt"
 diff <(grep '^image' "$TMP/out-cmake.txt") <(grep '^image' "$TMP/out-pc.txt") > /dev/null ||
   fail "the CMake and pkg-config builds printed different results"
 
+# The installed library finds the installed helper that parses weights files: a file on which
+# libhdf5 1.10.8 crashes is WEIGHTS_INVALID (exit 1), never the end of the program, never the
+# warning of an in-process parse (docs/weights-format.md, "How a file is read").
+HELPER="$PREFIX/libexec/resnetrs/resnetrs-parse-weights"
+[[ -x "$HELPER" ]] || fail "missing after install: libexec/resnetrs/resnetrs-parse-weights"
+set +e
+env -u RESNETRS_WEIGHTS_PARSER "$TMP/classify-pc" --weights "$SOURCE_DIR/tests/data/hostile-weights/segv-msg-iterate-1.h5" \
+  --backend cpu > /dev/null 2> "$TMP/err.txt"; rc=$?
+set -e
+if [[ $rc -ne 1 ]] || ! grep -q 'WEIGHTS_INVALID' "$TMP/err.txt" || grep -q 'parsing it in this process' "$TMP/err.txt"; then
+  fail "a hostile weights file should exit 1 with WEIGHTS_INVALID, parsed by the installed helper; got $rc: $(cat "$TMP/err.txt")"
+fi
+echo "a hostile weights file: $(grep -o 'WEIGHTS_INVALID.*' "$TMP/err.txt" | cut -c1-160)"
+
 # Bad flags are a usage error (exit 2); an API error is reported with its status (exit 1).
 set +e
 "$TMP/classify-pc" --res > /dev/null 2>&1; [[ $? -eq 2 ]] || fail "classify with a bad flag should exit 2"

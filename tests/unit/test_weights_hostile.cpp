@@ -408,3 +408,36 @@ TEST_CASE("RESNETRS_WEIGHTS_PARSE_TIMEOUT_S: a bad value is a warning and the de
   REQUIRE(warnings.size() == 1);
   CHECK_THAT(warnings[0], Catch::Contains("RESNETRS_WEIGHTS_PARSE_TIMEOUT_S='soon'") && Catch::Contains("using 60"));
 }
+
+TEST_CASE("without its helper program the loader parses in-process, with a warning", "[io][hostile]") {
+  std::vector<std::string> warnings;
+  auto old = set_warning_sink([&](const std::string& m) { warnings.push_back(m); });
+  ::setenv("RESNETRS_WEIGHTS_PARSER", "/nonexistent/resnetrs-parse-weights", 1);
+  const RawWeights w = load_weights(good_file().string());
+  ::unsetenv("RESNETRS_WEIGHTS_PARSER");
+  set_warning_sink(old);
+  CHECK(w.dense_kernel == load_weights(good_file().string(), MetadataParsing::kInProcess).dense_kernel);
+  REQUIRE(warnings.size() == 1);
+  CHECK_THAT(warnings[0], Catch::Contains("resnetrs-parse-weights not found") &&
+                              Catch::Contains("RESNETRS_WEIGHTS_PARSER='/nonexistent/resnetrs-parse-weights'") &&
+                              Catch::Contains("parsing it in this process"));
+}
+
+TEST_CASE("a helper program that is found but cannot be started fails the load with IO_ERROR", "[io][hostile]") {
+  const fs::path fake = temp_dir() / "resnetrs-parse-weights";
+  {
+    std::ofstream(fake) << "not a program\n";
+  }
+  fs::permissions(fake, fs::perms::owner_all);
+  ::setenv("RESNETRS_WEIGHTS_PARSER", fake.c_str(), 1);
+  try {
+    load_weights(good_file().string());
+    ::unsetenv("RESNETRS_WEIGHTS_PARSER");
+    FAIL("loaded");
+  } catch (const Error& e) {
+    ::unsetenv("RESNETRS_WEIGHTS_PARSER");
+    CHECK(e.status() == Status::kIoError);
+    CHECK_THAT(e.what(), Catch::Contains(good_file().string()) && Catch::Contains("cannot start the helper") &&
+                             Catch::Contains(fake.string()) && Catch::Contains("nothing was loaded"));
+  }
+}
