@@ -20,6 +20,7 @@
 #include "io/weights_manifest.h"
 #include "io/weights_schema.h"
 #include "model/config.h"
+#include "support/manifest_layout.h"
 
 using namespace resnetrs;
 namespace fs = std::filesystem;
@@ -142,28 +143,12 @@ void write_bytes(const fs::path& p, const std::vector<char>& b, size_t n) {
 // first `compact` ones, which carry their values.
 void write_manifest_seed(const fs::path& p, int depth, size_t compact, const char* variant) {
   RawWeights w = synthetic_weights(depth, 1, 10);
-  WeightsManifest m;
-  m.attrs = w.attrs;
+  WeightsManifest m = testing::laid_out_manifest(w, 4096, [&](size_t i, const TensorSlot&) { return i < compact; });
   m.attrs.checksum = "crc32:0123abcd";
-  m.variant = w.config.variant;
   if (std::string(variant) == "garden") {
     m.variant.activation = Activation::kSwish;
     m.variant.stride2_padding = Stride2Padding::kSame;
     m.variant.stage1_shortcut_pool = true;
-  }
-  uint64_t offset = 4096;
-  for (const TensorSlot& s : weight_slots(w)) {
-    StoredTensor t;
-    t.path = s.path;
-    if (m.tensors.size() < compact) {
-      t.in_file = false;
-      t.values = *s.data;
-    } else {
-      t.offset = offset;
-      t.bytes = uint64_t(s.count()) * sizeof(float);
-      offset += t.bytes;
-    }
-    m.tensors.push_back(std::move(t));
   }
   m.other_datasets = {"/extra/notes"};
   const std::string bytes = encode_manifest(m);

@@ -6,21 +6,14 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <random>
 #include <stdexcept>
 #include <string>
 
 #include "common/isolated_call.h"
+#include "isolation/test_bytes.h"
 
 using namespace resnetrs;
-
-// Deterministic bytes the test recomputes.
-std::string random_bytes(size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (char& c : s) c = char(rng());
-  return s;
-}
+using resnetrs::testing::random_bytes;
 
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";

@@ -7,15 +7,16 @@
 
 #include <atomic>
 #include <chrono>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/isolated_call.h"
+#include "isolation/test_bytes.h"
 
 using namespace resnetrs;
 using Kind = IsolatedOutcome::Kind;
+using resnetrs::testing::random_bytes;
 
 namespace {
 
@@ -24,13 +25,6 @@ IsolatedOutcome child(std::vector<std::string> args, double timeout_s = 30.0, si
   l.timeout_s = timeout_s;
   l.max_result_bytes = max_result;
   return run_isolated(RESNETRS_ISOLATED_TEST_CHILD, args, l);
-}
-
-std::string random_bytes(size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (char& c : s) c = char(rng());
-  return s;
 }
 
 }  // namespace

@@ -334,9 +334,12 @@ TEST_CASE("a format v1.0 file (no checksum, variable-length strings) loads with 
     }
   }
   std::vector<std::string> warnings;
-  auto old = set_warning_sink([&](const std::string& m) { warnings.push_back(m); });
-  const RawWeights w = load_weights(p.string());
-  set_warning_sink(old);
+  RawWeights w;
+  {
+    const CapturedWarnings captured;
+    w = load_weights(p.string());
+    warnings = captured.list;
+  }
   CHECK(w.attrs.format_minor == 0);
   CHECK(w.dense_kernel == load_weights(good_file().string()).dense_kernel);
   REQUIRE(warnings.size() == 1);
@@ -398,24 +401,23 @@ TEST_CASE("loads in several threads while another thread writes weights files", 
 }
 
 TEST_CASE("RESNETRS_WEIGHTS_PARSE_TIMEOUT_S: a bad value is a warning and the default is used", "[io][hostile]") {
-  std::vector<std::string> warnings;
-  auto old = set_warning_sink([&](const std::string& m) { warnings.push_back(m); });
-  ::setenv("RESNETRS_WEIGHTS_PARSE_TIMEOUT_S", "soon", 1);
+  const CapturedWarnings warnings;
+  const ScopedEnv timeout("RESNETRS_WEIGHTS_PARSE_TIMEOUT_S", "soon");
   const RawWeights w = load_weights(good_file().string());
-  ::unsetenv("RESNETRS_WEIGHTS_PARSE_TIMEOUT_S");
-  set_warning_sink(old);
   CHECK(w.config.depth == 50);
-  REQUIRE(warnings.size() == 1);
-  CHECK_THAT(warnings[0], Catch::Contains("RESNETRS_WEIGHTS_PARSE_TIMEOUT_S='soon'") && Catch::Contains("using 60"));
+  REQUIRE(warnings.list.size() == 1);
+  CHECK_THAT(warnings.list[0], Catch::Contains("RESNETRS_WEIGHTS_PARSE_TIMEOUT_S='soon'") && Catch::Contains("using 60"));
 }
 
 TEST_CASE("without its helper program the loader parses in-process, with a warning", "[io][hostile]") {
   std::vector<std::string> warnings;
-  auto old = set_warning_sink([&](const std::string& m) { warnings.push_back(m); });
-  ::setenv("RESNETRS_WEIGHTS_PARSER", "/nonexistent/resnetrs-parse-weights", 1);
-  const RawWeights w = load_weights(good_file().string());
-  ::unsetenv("RESNETRS_WEIGHTS_PARSER");
-  set_warning_sink(old);
+  RawWeights w;
+  {
+    const CapturedWarnings captured;
+    const ScopedEnv parser("RESNETRS_WEIGHTS_PARSER", "/nonexistent/resnetrs-parse-weights");
+    w = load_weights(good_file().string());
+    warnings = captured.list;
+  }
   CHECK(w.dense_kernel == load_weights(good_file().string(), MetadataParsing::kInProcess).dense_kernel);
   REQUIRE(warnings.size() == 1);
   CHECK_THAT(warnings[0], Catch::Contains("resnetrs-parse-weights not found") &&
@@ -429,13 +431,11 @@ TEST_CASE("a helper program that is found but cannot be started fails the load w
     std::ofstream(fake) << "not a program\n";
   }
   fs::permissions(fake, fs::perms::owner_all);
-  ::setenv("RESNETRS_WEIGHTS_PARSER", fake.c_str(), 1);
+  const ScopedEnv parser("RESNETRS_WEIGHTS_PARSER", fake.string());
   try {
     load_weights(good_file().string());
-    ::unsetenv("RESNETRS_WEIGHTS_PARSER");
     FAIL("loaded");
   } catch (const Error& e) {
-    ::unsetenv("RESNETRS_WEIGHTS_PARSER");
     CHECK(e.status() == Status::kIoError);
     CHECK_THAT(e.what(), Catch::Contains(good_file().string()) && Catch::Contains("cannot start the helper") &&
                              Catch::Contains(fake.string()) && Catch::Contains("nothing was loaded"));

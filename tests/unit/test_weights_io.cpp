@@ -101,13 +101,11 @@ TEST_CASE("NaN, infinity and negative variance are refused", "[io]") {
 TEST_CASE("an unexpected dataset is a warning, not an error", "[io]") {
   auto p = copy_of_good("extra.h5");
   replace_dataset(p, "/extra_tensor", H5T_IEEE_F32LE, {2}, {1.0, 2.0});
-  std::vector<std::string> warnings;
-  auto old = set_warning_sink([&](const std::string& m) { warnings.push_back(m); });
+  const CapturedWarnings warnings;
   const RawWeights w = load_weights(p.string());
-  set_warning_sink(old);
   CHECK(w.config.depth == 50);
-  REQUIRE(warnings.size() == 1);
-  CHECK(warnings[0].find("'/extra_tensor'") != std::string::npos);
+  REQUIRE(warnings.list.size() == 1);
+  CHECK(warnings.list[0].find("'/extra_tensor'") != std::string::npos);
 }
 
 TEST_CASE("the writer leaves no file behind on failure", "[io]") {

@@ -10,6 +10,7 @@
 #include "io/weights_file.h"
 #include "io/weights_manifest.h"
 #include "io/weights_schema.h"
+#include "support/manifest_layout.h"
 
 using namespace resnetrs;
 
@@ -17,28 +18,13 @@ namespace {
 
 WeightsManifest sample_manifest() {
   RawWeights w = synthetic_weights(50, 2, 10);
-  WeightsManifest m;
-  m.attrs = w.attrs;
+  WeightsManifest m = testing::laid_out_manifest(w, 2048, [](size_t i, const TensorSlot& s) { return i % 7 == 3 && s.count() <= 1024; });
   m.attrs.checksum = "crc32:89abcdef";
   m.attrs.source = "tf1:gs://bucket/resnet-rs-50-i160";
   m.attrs.train_resolution = 160;
   m.variant.activation = Activation::kSwish;
   m.variant.stride2_padding = Stride2Padding::kSame;
   m.variant.stage1_shortcut_pool = true;
-  uint64_t offset = 2048;
-  for (const TensorSlot& s : weight_slots(w)) {
-    StoredTensor t;
-    t.path = s.path;
-    if (m.tensors.size() % 7 == 3 && s.count() <= 1024) {
-      t.in_file = false;
-      t.values = *s.data;
-    } else {
-      t.offset = offset;
-      t.bytes = uint64_t(s.count()) * 4;
-      offset += t.bytes;
-    }
-    m.tensors.push_back(t);
-  }
   m.tensors[1].in_file = false;  // a compact dataset with no values at all
   m.tensors[1].values.clear();
   m.tensors[1].offset = m.tensors[1].bytes = 0;

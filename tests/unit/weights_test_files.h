@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "io/weights_file.h"
 #include "support/weights_restamp.h"
 
@@ -33,6 +34,25 @@ inline fs::path temp_dir() {
   static const Dir dir;
   return dir.path;
 }
+
+// The warnings issued while it lives (the previous sink is restored on every exit path).
+struct CapturedWarnings {
+  std::vector<std::string> list;
+  WarningSink previous = set_warning_sink([this](const std::string& m) { list.push_back(m); });
+  CapturedWarnings() = default;
+  CapturedWarnings(const CapturedWarnings&) = delete;
+  CapturedWarnings& operator=(const CapturedWarnings&) = delete;
+  ~CapturedWarnings() { set_warning_sink(previous); }
+};
+
+// An environment variable set while it lives (unset on every exit path, a failed REQUIRE included).
+struct ScopedEnv {
+  const char* name;
+  ScopedEnv(const char* n, const std::string& value) : name(n) { ::setenv(name, value.c_str(), 1); }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+  ~ScopedEnv() { ::unsetenv(name); }
+};
 
 // One good RS-50 file written once; every case works on its own copy.
 inline const fs::path& good_file() {
