@@ -23,14 +23,14 @@ extern char** environ;
 namespace resnetrs {
 namespace {
 
-// The child's reply: u64 length, then 'R' + payload, 'E' + u32 status + message, or 'M'.
+// The helper's reply: u64 length, then 'R' + payload, 'E' + u32 status + message, or 'M'.
 constexpr char kTagResult = 'R', kTagError = 'E', kTagOutOfMemory = 'M';
 
 void write_all(int fd, const char* p, size_t n) {
   while (n > 0) {
     const ssize_t w = ::write(fd, p, n);
     if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return;  // the parent gave up (timeout, too much output): nothing left to do
+    if (w <= 0) return;  // the caller gave up (timeout, too much output): nothing left to do
     p += w;
     n -= size_t(w);
   }
@@ -187,7 +187,7 @@ IsolatedOutcome run_isolated(const std::string& program, const std::vector<std::
     if (pr == 0) continue;  // the deadline check above ends the loop
     const ssize_t n = pr < 0 ? -1 : ::read(fds[0], chunk, sizeof chunk);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;  // end of file: the child is gone
+    if (n <= 0) break;  // end of file: the helper is gone
     buf.append(chunk, size_t(n));
     if (!have_length && buf.size() >= sizeof expected) {
       std::memcpy(&expected, buf.data(), sizeof expected);
@@ -201,22 +201,22 @@ IsolatedOutcome run_isolated(const std::string& program, const std::vector<std::
   }
   ::close(fds[0]);
   if (timed_out || too_much) ::kill(pid, SIGKILL);
-  const ChildExit exit = wait_child(pid);
+  const ChildExit ended = wait_child(pid);
 
   if (timed_out) {
     o.kind = IsolatedOutcome::Kind::kTimedOut;
     return o;
   }
   if (!too_much && have_length && buf.size() == expected) return decode_reply(buf.substr(sizeof expected));
-  if (exit.known && WIFSIGNALED(exit.status) && !too_much) {
+  if (ended.known && WIFSIGNALED(ended.status) && !too_much) {
     o.kind = IsolatedOutcome::Kind::kCrashed;
-    o.signal = WTERMSIG(exit.status);
+    o.signal = WTERMSIG(ended.status);
     return o;
   }
   o.kind = IsolatedOutcome::Kind::kNoResult;
-  if (exit.known && WIFEXITED(exit.status)) o.exit_code = WEXITSTATUS(exit.status);
+  if (ended.known && WIFEXITED(ended.status)) o.exit_code = WEXITSTATUS(ended.status);
   o.message = too_much ? "it sent more than " + std::to_string(limits.max_result_bytes) + " bytes"
-                       : exit.known ? "it exited with code " + std::to_string(o.exit_code) + " without a complete result"
+                       : ended.known ? "it exited with code " + std::to_string(o.exit_code) + " without a complete result"
                                     : "it ended without a complete result";
   return o;
 }

@@ -41,8 +41,9 @@ struct IsolatedOutcome {
   int exit_code = 0;
 };
 
-// Runs `program` with `args` (no shell, nothing inherited but stdout to a pipe read here and stderr
-// on /dev/null; the fatal signals at their default action) and collects its reply.
+// Runs `program` with `args` (no shell; stdout to a pipe read here, stderr on /dev/null, the fatal
+// signals at their default action; the caller's environment, working directory and descriptors
+// not marked close-on-exec are inherited, as with any posix_spawn) and collects its reply.
 IsolatedOutcome run_isolated(const std::string& program, const std::vector<std::string>& args, const IsolationLimits& limits);
 
 // For a helper's main(): no core files, the address space capped at `max_extra_memory` beyond what

@@ -130,11 +130,10 @@ WeightsManifest read_manifest_isolated(const std::string& path) {
   const std::optional<std::string> parser = find_weights_parser(looked_in);
   const std::string file = "weights file '" + path + "': ";
   const std::string nothing = "; nothing was loaded (HDF5 parses a weights file in a separate process: docs/weights-format.md)";
-  IsolatedOutcome o;
   if (parser) {
     IsolationLimits limits;
     limits.timeout_s = parse_timeout_s();
-    o = run_isolated(*parser, {path}, limits);
+    const IsolatedOutcome o = run_isolated(*parser, {path}, limits);
     const std::string hostile = "damaged or hostile file: libhdf5 ";
     switch (o.kind) {
       case IsolatedOutcome::Kind::kResult:
