@@ -22,7 +22,8 @@ const char* const kUsage =
     "  --res N                  input resolution, 32..4096 (single config; default: the model's first release resolution)\n"
     "  --batch N                batch size; no halving on OOM when given (default 128, halved on OOM; CPU table: 2)\n"
     "  --weights FILE.h5        a resnetrs-weights file instead of synthetic weights (needs --model in table mode)\n"
-    "  --precision fp32|tf32|fp16|bf16   default fp32 (strict: no TF32)\n"
+    "  --precision fp32|tf32|fp16|bf16|fp32x3   default fp32 (strict: no TF32); fp16, bf16 and fp32x3\n"
+    "                                    need a build with -DRESNETRS_UNVERIFIED_GPU=ON (docs/cuda-engine.md)\n"
     "  --backend cuda|cpu       default: cuda when a CUDA device exists, else the reduced CPU table\n"
     "  --warmup-ms MS           warm-up by time before timing, at least one run (default 200)\n"
     "  --iterations N           time at least N runs (default 10; CPU table 3)\n"
@@ -121,7 +122,7 @@ BenchArgs parse_bench_args(int argc, char** argv, int first) {
   if (f.count("res")) a.resolution = to_int("res", f["res"], 32, 4096);
   if (f.count("batch")) a.batch = to_int("batch", f["batch"], 1, 65536);
   if (f.count("weights")) a.weights = f["weights"];
-  if (f.count("precision")) a.precision = one_of("precision", f["precision"], {"fp32", "tf32", "fp16", "bf16"});
+  if (f.count("precision")) a.precision = one_of("precision", f["precision"], {"fp32", "tf32", "fp16", "bf16", "fp32x3"});
   if (f.count("backend")) {
     a.backend = one_of("backend", f["backend"], {"cuda", "cpu"}) == "cpu" ? BackendChoice::kCpu : BackendChoice::kCuda;
   }

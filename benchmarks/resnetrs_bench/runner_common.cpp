@@ -17,6 +17,7 @@ resnetrs_options_t engine_options(const RunSpec& spec) {
   o.precision = spec.precision == "tf32"   ? RESNETRS_PRECISION_TF32
                 : spec.precision == "fp16" ? RESNETRS_PRECISION_FP16
                 : spec.precision == "bf16" ? RESNETRS_PRECISION_BF16
+                : spec.precision == "fp32x3" ? RESNETRS_PRECISION_FP32X3
                                            : RESNETRS_PRECISION_FP32;
   o.max_batch = spec.batch;
   o.height = o.width = spec.resolution;

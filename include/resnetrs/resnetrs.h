@@ -98,8 +98,11 @@ typedef enum resnetrs_backend {
 typedef enum resnetrs_precision {
   RESNETRS_PRECISION_FP32 = 0, /* strict IEEE fp32 math (no TF32); the only one the CPU backend has */
   RESNETRS_PRECISION_TF32 = 1, /* fp32 tensors, TF32 tensor-core math */
-  RESNETRS_PRECISION_FP16 = 2,
-  RESNETRS_PRECISION_BF16 = 3
+  RESNETRS_PRECISION_FP16 = 2,  /* 16-bit activations and weights, fp32 accumulation (CUDA; see below) */
+  RESNETRS_PRECISION_BF16 = 3,  /* as FP16 with bfloat16 storage (CUDA, sm_80 and newer; see below) */
+  RESNETRS_PRECISION_FP32X3 = 4 /* split-TF32: fp32 tensors, three TF32 products per multiply (CUDA, sm_80+) */
+  /* FP16, BF16 and FP32X3 are refused (INVALID_ARGUMENT, naming the switch) by a library built without
+     -DRESNETRS_UNVERIFIED_GPU=ON: no GPU has verified them yet (docs/cuda-engine.md). */
 } resnetrs_precision_t;
 
 typedef enum resnetrs_layout {

@@ -54,6 +54,7 @@ const char* precision_name(int32_t p) {
     case RESNETRS_PRECISION_TF32: return "tf32";
     case RESNETRS_PRECISION_FP16: return "fp16";
     case RESNETRS_PRECISION_BF16: return "bf16";
+    case RESNETRS_PRECISION_FP32X3: return "fp32x3";
     default: return "unknown";
   }
 }
@@ -92,8 +93,14 @@ resnetrs_options_t to_c_options(const EngineArgs& a, std::string& tuning_cache_s
     o.precision = RESNETRS_PRECISION_FP32;
   } else if (a.precision == "tf32") {
     o.precision = RESNETRS_PRECISION_TF32;
+  } else if (a.precision == "fp16") {  // fp16, bf16, fp32x3: CUDA, and only in a RESNETRS_UNVERIFIED_GPU build
+    o.precision = RESNETRS_PRECISION_FP16;
+  } else if (a.precision == "bf16") {
+    o.precision = RESNETRS_PRECISION_BF16;
+  } else if (a.precision == "fp32x3") {
+    o.precision = RESNETRS_PRECISION_FP32X3;
   } else {
-    raise_invalid("precision='" + a.precision + "': expected 'fp32' or 'tf32'");
+    raise_invalid("precision='" + a.precision + "': expected 'fp32', 'tf32', 'fp16', 'bf16' or 'fp32x3'");
   }
   if (a.layout == "nchw") {
     o.input_layout = RESNETRS_LAYOUT_NCHW;

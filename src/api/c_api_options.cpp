@@ -23,7 +23,8 @@ void require_enum(int32_t value, int32_t count, const char* field, const char* v
 
 // Precision values are cast straight across: keep the two enums in the same order.
 static_assert(int(Precision::kFp32) == RESNETRS_PRECISION_FP32 && int(Precision::kTf32) == RESNETRS_PRECISION_TF32 &&
-                  int(Precision::kFp16) == RESNETRS_PRECISION_FP16 && int(Precision::kBf16) == RESNETRS_PRECISION_BF16,
+                  int(Precision::kFp16) == RESNETRS_PRECISION_FP16 && int(Precision::kBf16) == RESNETRS_PRECISION_BF16 &&
+                  int(Precision::kFp32x3) == RESNETRS_PRECISION_FP32X3,
               "resnetrs_precision_t and resnetrs::Precision must stay in the same order");
 
 }  // namespace
@@ -44,7 +45,7 @@ EngineOptions to_engine_options(const resnetrs_options_t* c) {
   RESNETRS_CHECK_ARG(c != nullptr, "options must not be NULL (initialise a resnetrs_options_t with resnetrs_options_init())");
   check_options_abi(c->api_version, c->struct_size);
   require_enum(c->backend, 2, "backend", "RESNETRS_BACKEND_CPU (0), RESNETRS_BACKEND_CUDA (1)");
-  require_enum(c->precision, 4, "precision", "RESNETRS_PRECISION_FP32 (0), _TF32 (1), _FP16 (2), _BF16 (3)");
+  require_enum(c->precision, 5, "precision", "RESNETRS_PRECISION_FP32 (0), _TF32 (1), _FP16 (2), _BF16 (3), _FP32X3 (4)");
   require_enum(c->input_layout, 2, "input_layout", "RESNETRS_LAYOUT_NCHW (0), RESNETRS_LAYOUT_NHWC (1)");
   RESNETRS_CHECK_ARG(c->cuda_graph == 0 || c->cuda_graph == 1, "options->cuda_graph is " + str(c->cuda_graph) + ", not 0 or 1");
   RESNETRS_CHECK_ARG(c->device >= 0, "options->device is " + str(c->device) + ", a CUDA device ordinal must be >= 0");

@@ -39,6 +39,7 @@
 #include "cuda/engine_plan.h"
 #include "cuda/tuning_cache.h"
 #include "engine/engine.h"
+#include "engine/gpu_gate.h"
 #include "kernels/avg_pool_2x2.cuh"
 #include "kernels/bias_add.cuh"
 #include "kernels/block_tail.cuh"
@@ -158,9 +159,9 @@ class CudaEngine final : public Engine {
 CudaEngine::CudaEngine(const FoldedWeights& weights, const EngineOptions& options, const CudaEngineTweaks& tweaks)
     : m_options(options), m_tweaks(tweaks), m_net(describe_network(weights.config, options.height, options.width)) {
   const auto t0 = std::chrono::steady_clock::now();
-  if (options.precision == Precision::kFp16 || options.precision == Precision::kBf16) {
+  if (precision_is_unverified_on_gpu(options.precision)) {  // passed the gate: RESNETRS_UNVERIFIED_GPU=ON
     throw_error(Status::kInvalidArgument, std::string("precision ") + precision_name(options.precision) +
-                                              " is not supported yet by the CUDA backend (use fp32 or tf32)");
+                                              " is not implemented yet by the CUDA backend (use fp32 or tf32)");
   }
   RESNETRS_CHECK_ARG(options.precision == Precision::kFp32 || options.precision == Precision::kTf32,
                      "unknown precision " + std::to_string(int(options.precision)));
@@ -698,6 +699,7 @@ std::unique_ptr<Engine> make_cuda_engine_ex(const FoldedWeights& weights, const 
                                             const CudaEngineTweaks& tweaks) {
   validate_engine_options(weights, options);
   require_cuda_backend_supports(weights.config);  // before any CUDA call: the same refusal with or without a GPU
+  require_cuda_precision_available(options.precision);
   return std::make_unique<CudaEngine>(weights, options, tweaks);
 }
 

@@ -12,6 +12,7 @@ const char* precision_name(Precision p) {
     case Precision::kTf32: return "tf32";
     case Precision::kFp16: return "fp16";
     case Precision::kBf16: return "bf16";
+    case Precision::kFp32x3: return "fp32x3";
   }
   return "?";
 }

@@ -12,7 +12,10 @@
 namespace resnetrs {
 
 enum class Backend { kCpu, kCuda };
-enum class Precision { kFp32, kTf32, kFp16, kBf16 };
+// kFp32x3: split-TF32 (each fp32 operand as a TF32 high part plus a TF32 low part, three tensor-core
+// products, fp32 accumulation): near-fp32 accuracy at tensor-core speed, sm_80 and newer.
+// fp16, bf16 and fp32x3 are behind the RESNETRS_UNVERIFIED_GPU switch (engine/gpu_gate.h).
+enum class Precision { kFp32, kTf32, kFp16, kBf16, kFp32x3 };
 enum class Layout { kNCHW, kNHWC };
 
 const char* backend_name(Backend b);

@@ -123,7 +123,7 @@ TEST_CASE("create: every option is checked before any weights are read", "[api][
       {"api_version zero", [](resnetrs_options_t& o) { o.api_version = 0; }, "resnetrs_options_init"},
       {"backend -1", [](resnetrs_options_t& o) { o.backend = -1; }, "options->backend is -1"},
       {"backend 2", [](resnetrs_options_t& o) { o.backend = 2; }, "options->backend is 2"},
-      {"precision 4", [](resnetrs_options_t& o) { o.precision = 4; }, "options->precision is 4"},
+      {"precision 5", [](resnetrs_options_t& o) { o.precision = 5; }, "options->precision is 5"},
       {"precision -3", [](resnetrs_options_t& o) { o.precision = -3; }, "options->precision"},
       {"layout 2", [](resnetrs_options_t& o) { o.input_layout = 2; }, "options->input_layout is 2"},
       {"cuda_graph 2", [](resnetrs_options_t& o) { o.cuda_graph = 2; }, "options->cuda_graph"},

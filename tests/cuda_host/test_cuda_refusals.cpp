@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "engine/engine.h"
+#include "engine/gpu_gate.h"
 #include "io/weights_file.h"
 
 using namespace resnetrs;
@@ -28,6 +29,29 @@ TEST_CASE("the CUDA factory refuses the Model Garden variant before touching the
       CHECK(m.find("CUDA backend does not run this ResNet-RS variant") != std::string::npos);
       CHECK(m.find("activation swish") != std::string::npos);
       CHECK(m.find("Use the CPU backend") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("the CUDA factory refuses unverified precisions in a default build before touching the device",
+          "[cuda-host][gpu-gate]") {
+  if (unverified_gpu_enabled()) {
+    SUCCEED("built with RESNETRS_UNVERIFIED_GPU=ON: the gate is open (tests/unit/test_gpu_gate.cpp checks that)");
+    return;
+  }
+  const FoldedWeights folded = fold_weights(synthetic_weights(50, 3, 1000));
+  for (Precision p : {Precision::kFp16, Precision::kBf16, Precision::kFp32x3}) {
+    EngineOptions o;
+    o.backend = Backend::kCuda;
+    o.height = o.width = 64;
+    o.precision = p;
+    try {
+      auto engine = make_cuda_engine(folded, o);
+      FAIL("the CUDA backend accepted an unverified precision");
+    } catch (const Error& e) {
+      INFO("message: " << e.what());
+      CHECK(e.status() == Status::kInvalidArgument);  // not NO_DEVICE: the gate answers first
+      CHECK(std::string(e.what()).find("RESNETRS_UNVERIFIED_GPU") != std::string::npos);
     }
   }
 }

@@ -265,9 +265,10 @@ def test_creation_errors(weights, tmp_path):
     with pytest.raises(rs.WeightsInvalidError, match="junk.h5"):
         rs.Engine(junk, backend="cpu")
     cases = [(dict(backend="gpu"), "backend='gpu': expected 'auto', 'cuda' or 'cpu'"),
-             (dict(precision="fp64"), "precision='fp64': expected 'fp32' or 'tf32'"),
+             (dict(precision="fp64"), "precision='fp64': expected 'fp32', 'tf32', 'fp16', 'bf16' or 'fp32x3'"),
              (dict(layout="chw"), "layout='chw': expected 'nchw' or 'nhwc'"),
              (dict(backend="cpu", precision="tf32"), "CPU backend computes in fp32 only"),
+             (dict(backend="cpu", precision="fp16"), "CPU backend computes in fp32 only"),
              (dict(resolution=16), "resolution is 16x16"),
              (dict(resolution=(64, 5000)), "resolution is 64x5000"),
              (dict(max_batch=0), "max_batch is 0"),
