@@ -6,6 +6,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include "kernels/act_type.cuh"
 #include "kernels/tensor_layout.cuh"
 
 namespace resnetrs::kernels {
@@ -15,5 +16,11 @@ namespace resnetrs::kernels {
 void launch_block_tail(const float* x, const float* x_bias, const float* gate, const float* shortcut,
                        const float* shortcut_bias, float* out, int n, int c, int hw, TensorLayout layout,
                        cudaStream_t stream);
+
+// Any storage type and activation: out = act((x [+x_bias]) * gate + shortcut [+shortcut_bias]);
+// x, shortcut and out in `type` (gate and biases fp32); may run in place (out == x).
+void launch_block_tail(const void* x, const float* x_bias, const float* gate, const void* shortcut,
+                       const float* shortcut_bias, void* out, ActType type, int n, int c, int hw, TensorLayout layout,
+                       PointwiseAct act, cudaStream_t stream);
 
 }  // namespace resnetrs::kernels

@@ -5,6 +5,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include "kernels/act_type.cuh"
 #include "kernels/tensor_layout.cuh"
 
 namespace resnetrs::kernels {
@@ -12,5 +13,9 @@ namespace resnetrs::kernels {
 // in: n x c x hw in `layout`; bias: [c] or nullptr; out: [n, c] (always image-major).
 void launch_global_avg_pool(const float* in, const float* bias, float* out, int n, int c, int hw, TensorLayout layout,
                             cudaStream_t stream);
+
+// Same with `in` in any storage type; `out` (and bias) stay fp32.
+void launch_global_avg_pool(const void* in, ActType type, const float* bias, float* out, int n, int c, int hw,
+                            TensorLayout layout, cudaStream_t stream);
 
 }  // namespace resnetrs::kernels

@@ -4,6 +4,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include "kernels/act_type.cuh"
 #include "kernels/tensor_layout.cuh"
 
 namespace resnetrs::kernels {
@@ -16,5 +17,9 @@ struct NormalizeParams {
 // in: n x 3 x h x w floats in in_layout; out: the same in out_layout. in and out must not overlap.
 void launch_normalize_input(const float* in, TensorLayout in_layout, float* out, TensorLayout out_layout, int n, int h,
                             int w, const NormalizeParams& params, cudaStream_t stream);
+
+// Same, writing `out` in `out_type` (the caller's pixels stay fp32).
+void launch_normalize_input(const float* in, TensorLayout in_layout, void* out, ActType out_type, TensorLayout out_layout,
+                            int n, int h, int w, const NormalizeParams& params, cudaStream_t stream);
 
 }  // namespace resnetrs::kernels
