@@ -133,7 +133,7 @@ def plan(pack: str, out: str, root: str, python: str = "python3", chart: bool = 
     m, r = COMPILED["config"]
     js = os.path.join(out, "torch_compiled.json")
     steps.append(Step(
-        "torch_compiled", 90,
+        "torch_compiled", 85,
         [python, peer, "--config", f"{m}@{r}", "--batch", ",".join(map(str, COMPILED["batches"])), "--mode",
          ",".join(COMPILED["precisions"]), "--compile-mode", COMPILED["mode"], "--no-eager", *PROTOCOL_ARGS,
          "--budget-s", "45", "--json", js],
@@ -155,12 +155,13 @@ def plan(pack: str, out: str, root: str, python: str = "python3", chart: bool = 
     steps.append(Step(
         "python_checks", 35, [python, pycheck], "python", "hooks",
         "the Python package on the GPU (CUDA tensors through DLPack), PYTHONPATH = the pack's python/",
-        needs=[os.path.join(pack, "python"), pycheck], extra_env={"PYTHONPATH": os.path.join(pack, "python")}))
+        needs=[os.path.join(pack, "python"), pycheck],
+        extra_env={"PYTHONPATH": os.path.join(pack, "python"), "RESNETRS_DEVICE_PACK": pack}))
     tcheck = os.path.join(root, "tests", "gpu_triton", "run_gpu_triton_check.sh")
     steps.append(Step(
         "triton_check", 25, ["bash", tcheck, os.path.join(pack, "triton"), os.path.join(out, "triton")], "ours",
         "hooks", "Triton KIND_GPU instances with our backend (the pack's triton/)",
-        needs=[os.path.join(pack, "triton"), tcheck]))
+        needs=[os.path.join(pack, "triton"), tcheck], extra_env={"RESNETRS_DEVICE_PACK": pack}))
     return steps
 
 
