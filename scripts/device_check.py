@@ -463,6 +463,13 @@ def environment_step(pack_dir: str, unpacked: str, state: Dict[str, object]) -> 
                 out.append("NOTE: the machine's loader does not find " + ", ".join(taken) + "; our binaries use the "
                            "torch wheel's: " + ", ".join(dirs))
                 runner.header.append("libraries: " + out[-1])
+                # Again with the wheel's folders: what they bring may need more (cublasLt beside cublas).
+                env = dict(runner.env, LD_LIBRARY_PATH=os.pathsep.join(runner.pack_lib_path))
+                still = []
+                for exe in bins + libs[:1]:
+                    text = _capture(["ldd", exe], max(1.0, deadline - time.monotonic()), env)
+                    still += [m for m in missing_from_ldd(text) if m not in still]
+                out.append("after adding them, ldd finds " + ("everything" if not still else "all but " + ", ".join(still)))
             if still:
                 out.append("MISSING LIBRARIES (our steps will fail): " + ", ".join(still))
                 runner.header.append("libraries: MISSING " + ", ".join(still))

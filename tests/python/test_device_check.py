@@ -336,3 +336,47 @@ def test_device_pack_has_no_pipe_that_sigpipe_can_kill():
     assert pipes == [], pipes
     text = open(os.path.join(SCRIPTS, "device-pack"), encoding="utf-8").read()
     assert "RESNETRS_UNVERIFIED_GPU=ON" in text and "resnetrs-parse-weights" in text and "set -euo pipefail" in text
+
+
+def test_environment_step_takes_cublas_and_cudnn_from_the_torch_wheel(tmp_path, monkeypatch):
+    """A machine whose loader lacks cuDNN/cuBLAS: the environment step finds them in the torch
+    wheel, says so in its log and the summary, and the later 'ours' steps get that folder on
+    LD_LIBRARY_PATH; a library no wheel has is reported MISSING and fails the step."""
+    wheel = tmp_path / "site" / "nvidia"
+    for sub, lib in (("cudnn/lib", "libcudnn.so.9"), ("cu13/lib", "libcublas.so.13")):
+        (wheel / sub).mkdir(parents=True, exist_ok=True)
+        (wheel / sub / lib).write_bytes(b"\x7fELF")
+    fake_bin = tmp_path / "fakebin"
+    fake_bin.mkdir()
+    # ldd: cuDNN/cuBLAS resolve only when the wheel's folders are on LD_LIBRARY_PATH; libfoo never.
+    (fake_bin / "ldd").write_text(
+        '#!/bin/bash\ncase ":$LD_LIBRARY_PATH:" in *nvidia/cudnn/lib*) ;; *) echo "\tlibcudnn.so.9 => not found";; esac\n'
+        'case ":$LD_LIBRARY_PATH:" in *nvidia/cu13/lib*) ;; *) echo "\tlibcublas.so.13 => not found";; esac\n'
+        'echo "\tlibfoo.so.1 => not found"\n')
+    (fake_bin / "nvidia-smi").write_text("#!/bin/bash\necho 'NVIDIA H200, 580.159.04'\n")
+    for f in fake_bin.iterdir():
+        f.chmod(0o755)
+    monkeypatch.setattr(DC, "wheel_roots", lambda site_dirs=None: [str(wheel)])
+    pack = make_pack(tmp_path)
+    unpacked = tmp_path / "unpacked"
+    unpacked.mkdir()
+    show = 'echo "LD=$LD_LIBRARY_PATH"'
+    steps = [DC.Step("environment", 15, [], "internal", "bench", "env"), sh("ours", show), sh("py", show, kind="python")]
+    runner, work, dest, _ = fake_runner(tmp_path, steps, internal={
+        "environment": DC.environment_step(str(pack), str(unpacked), {})})
+    runner.env["PATH"] = f"{fake_bin}:{runner.env['PATH']}"
+    runner.pack_lib_path = [str(unpacked / "lib")]
+    env_o, ours_o, py_o = runner.run()
+    log = (work / "environment.log").read_text()
+    assert "NVIDIA H200" in log
+    assert "does not find libcublas.so.13, libcudnn.so.9; our binaries use the torch wheel's" in log
+    assert "after adding them, ldd finds all but libfoo.so.1" in log
+    assert "MISSING LIBRARIES (our steps will fail): libfoo.so.1" in log
+    assert env_o.status == "FAIL"
+    ours_ld = (work / "ours.log").read_text().split("\nLD=")[1].split(":")
+    assert ours_ld[0] == str(unpacked / "lib") and str(wheel / "cudnn" / "lib") in ours_ld
+    assert str(wheel / "cu13" / "lib") in ours_ld and ours_ld[-1].strip() == "/machine/lib"
+    assert "\nLD=/machine/lib\n" in (work / "py.log").read_text()  # the Python steps: never ours, never the wheel's
+    summary = (dest / "summary.txt").read_text()
+    assert "libraries: NOTE: the machine's loader does not find libcublas.so.13, libcudnn.so.9" in summary
+    assert "libraries: MISSING libfoo.so.1" in summary
