@@ -206,7 +206,7 @@ def summary_lines(outcomes: Sequence[Outcome], steps: Sequence[Step], header: Se
     for s in steps:
         o = done.get(s.name)
         if o is None:
-            lines.append(f"{s.name:<22} {'NOT RUN':<7} {'-':>7} {s.limit_s:>7}  not reached")
+            lines.append(f"{s.name:<22} {'NOT RUN':<7} {'-':>7} {s.limit_s:>7}  not reached (the run's deadline passed, or it was stopped)")
         else:
             lines.append(f"{o.name:<22} {o.status:<7} {o.seconds:>7.1f} {o.limit_s:>7}  {o.reason}")
     counts = {k: sum(o.status == k for o in outcomes) for k in ("PASS", "FAIL", "SKIP")}
@@ -333,7 +333,8 @@ class Runner:
     def __init__(self, steps: Sequence[Step], work: str, dest: str, root: str, env: Dict[str, str],
                  pack_lib_path: Sequence[str], parser: str, header: Optional[List[str]] = None,
                  internal: Optional[Dict[str, Callable[["Runner", Step], Tuple[Optional[int], bool]]]] = None,
-                 echo: Callable[[str], None] = print):
+                 echo: Callable[[str], None] = print, deadline_s: float = PLAN_LIMIT_S,
+                 clock: Callable[[], float] = time.monotonic):
         self.steps, self.work, self.dest, self.root = list(steps), work, dest, root
         self.env, self.pack_lib_path, self.parser = env, list(pack_lib_path), parser
         self.header = header if header is not None else []
@@ -341,16 +342,27 @@ class Runner:
         self.echo = echo
         self.outcomes: List[Outcome] = []
         self.selected: List[Step] = list(steps)
+        # The whole run's deadline: a step never runs past it (its kill grace included), so the
+        # plan's time limits hold even when several steps are killed at theirs.
+        self.deadline_s, self.clock = deadline_s, clock
+        self.started = clock()
 
     def run(self, only: Optional[Sequence[str]] = None) -> List[Outcome]:
         self.selected = [s for s in self.steps if not only or s.name in only]
+        self.started = self.clock()
         for step in self.selected:
-            self.outcomes.append(self.run_step(step))
+            left = self.deadline_s - (self.clock() - self.started) - GRACE_S
+            if left < 1:
+                self.echo(f"--- {step.name}: not run: the run's {self.deadline_s:g} s are spent")
+                continue
+            self.outcomes.append(self.run_step(step, min(float(step.limit_s), left)))
             self.publish()
         return self.outcomes
 
-    def run_step(self, step: Step) -> Outcome:
-        self.echo(f"\n=== {step.name} (limit {step.limit_s} s, {time.strftime('%H:%M:%S')}): {step.what}")
+    def run_step(self, step: Step, limit_s: Optional[float] = None) -> Outcome:
+        limit = float(step.limit_s) if limit_s is None else limit_s
+        cut = f" (cut to {limit:.0f} s: the run's {self.deadline_s:g} s)" if limit < step.limit_s else ""
+        self.echo(f"\n=== {step.name} (limit {step.limit_s} s{cut}, {time.strftime('%H:%M:%S')}): {step.what}")
         log = os.path.join(self.work, step.log)
         missing = [p for p in step.needs if not os.path.exists(p)]
         argv = [x for x in step.argv if x not in step.inputs or os.path.exists(x)]
@@ -365,9 +377,9 @@ class Runner:
             else:
                 with open(log, "ab") as f:
                     f.write(("$ " + " ".join(argv) + "\n").encode())
-                rc, timed_out = run_command(argv, step.limit_s, log,
+                rc, timed_out = run_command(argv, limit, log,
                                             step_env(step, self.env, self.pack_lib_path, self.parser), self.root)
-        status, reason = classify(rc, timed_out, missing, step.limit_s)
+        status, reason = classify(rc, timed_out, missing, int(round(limit)))
         o = Outcome(step.name, status, rc, time.monotonic() - t0, step.limit_s, reason)
         text = tail(log)
         if text:

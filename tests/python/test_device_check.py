@@ -380,3 +380,15 @@ def test_environment_step_takes_cublas_and_cudnn_from_the_torch_wheel(tmp_path, 
     summary = (dest / "summary.txt").read_text()
     assert "libraries: NOTE: the machine's loader does not find libcublas.so.13, libcudnn.so.9" in summary
     assert "libraries: MISSING libfoo.so.1" in summary
+
+
+def test_the_run_deadline_cuts_the_last_steps(tmp_path):
+    """Steps killed at their limits must not push the run past its deadline (the device tool's
+    own limit): a step's limit is cut to what is left, and a step with nothing left is not run."""
+    steps = [sh("first", "sleep 30 & wait", limit=100), sh("second", "true")]
+    runner, _, dest, printed = fake_runner(tmp_path, steps, deadline_s=DC.GRACE_S + 2)
+    outcomes = runner.run()
+    assert [(o.name, o.status) for o in outcomes] == [("first", "FAIL")]
+    assert "time limit of 2 s passed" in outcomes[0].reason
+    assert any("cut to 2 s" in p for p in printed) and any("second: not run" in p for p in printed)
+    assert re.search(r"^second\s+NOT RUN .*deadline", (dest / "summary.txt").read_text(), re.M)
