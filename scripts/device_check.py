@@ -7,6 +7,8 @@ nothing built there (the GPU machine has no cuDNN or HDF5 headers and installs n
   device-check OUTDIR          run the plan; logs, JSON and the summary go to OUTDIR
   device-check --plan          print the plan (each step, its time limit, what it needs) and exit
   device-check --only a,b OUTDIR   run only these steps (a rerun of what failed)
+  device-check --release-table OUTDIR   another run: the 11 release configs, ours in every
+                               precision beside PyTorch eager (--plan --release-table shows it)
 
 Steps run in order of importance, each under its own time limit (its process group is killed
 when the limit passes), all of them together within PLAN_LIMIT_S (9 minutes: issue 19), the
@@ -162,6 +164,40 @@ def plan(pack: str, out: str, root: str, python: str = "python3", chart: bool = 
         "triton_check", 25, ["bash", tcheck, os.path.join(pack, "triton"), os.path.join(out, "triton")], "ours",
         "hooks", "Triton KIND_GPU instances with our backend (the pack's triton/)",
         needs=[os.path.join(pack, "triton"), tcheck], extra_env={"RESNETRS_DEVICE_PACK": pack}))
+    return steps
+
+
+# Per precision, the release table's time limit (11 configs at batch 128, each built and timed).
+TABLE_LIMITS_S = {"fp32": 50, "tf32": 40, "fp16": 40, "bf16": 40, "fp32x3": 50}
+
+
+def release_table_plan(pack: str, out: str, root: str, python: str = "python3", chart: bool = True) -> List[Step]:
+    """A second, separate run (its own device-tool call): the 11 release configs at batch 128, ours
+    in every precision and PyTorch eager in fp32/TF32/fp16/bf16, joined (issue 18's goals over all
+    11 configs: strict fp32 <= 0.6x PyTorch eager, peak memory <= PyTorch's steady state)."""
+    bench = os.path.join(pack, "bin", "resnetrs-bench")
+    peer = os.path.join(root, "benchmarks", "peers", "torch_peer.py")
+    steps = [Step("environment", 15, [], "internal", "bench", "unpack the pack, GPU, libraries (as in the check)")]
+    for prec in OUR_PRECISIONS:
+        js = os.path.join(out, f"ours_table_{prec}.json")
+        steps.append(Step(f"ours_table_{prec}", TABLE_LIMITS_S[prec],
+                          [bench, "--table", "--precision", prec, *PROTOCOL_ARGS, "--tuning-cache",
+                           os.path.join(out, "tuning.cache"), "--json", js],
+                          "ours", "bench", f"resnetrs-bench, the 11 release configs at batch 128, {prec}",
+                          needs=[bench], outputs=[js]))
+    js = os.path.join(out, "torch_table.json")
+    steps.append(Step("torch_table", 225,
+                      [python, peer, "--table", "--mode", ",".join(TORCH_PRECISIONS), *PROTOCOL_ARGS, "--budget-s", "205",
+                       "--json", js],
+                      "python", "bench", f"PyTorch eager, the 11 release configs at batch 128, {', '.join(TORCH_PRECISIONS)}",
+                      needs=[peer], outputs=[js]))
+    inputs = [o for s in steps for o in s.outputs]
+    png = ["--png", os.path.join(out, "chart.png")] if chart else []
+    steps.append(Step("join", 15, [python, os.path.join(root, "benchmarks", "peers", "join_results.py"), *inputs,
+                                   "--markdown", os.path.join(out, "joined.md"), *png, "--json",
+                                   os.path.join(out, "joined.json")],
+                      "python", "bench", "one table: ratios and peak memory over the 11 configs",
+                      needs=[os.path.join(root, "benchmarks", "peers", "join_results.py")], inputs=inputs))
     return steps
 
 
@@ -516,23 +552,27 @@ def main(argv: Sequence[str]) -> int:
     p.add_argument("outdir", nargs="?", default="device-out", help="where the summary, archive and table go")
     p.add_argument("--plan", action="store_true", help="print the plan and exit")
     p.add_argument("--only", help="comma-separated step names to run (the environment always runs)")
+    p.add_argument("--release-table", action="store_true",
+                   help="instead of the check: the 11 release configs, ours in every precision beside PyTorch eager "
+                        "(a separate run, about 8 minutes)")
     p.add_argument("--pack", default=os.environ.get("RESNETRS_DEVICE_PACK_DIR", os.path.join(root, ".device")),
                    help="the pack folder (default .device, or $RESNETRS_DEVICE_PACK_DIR)")
     a = p.parse_args(argv)
+    make_plan = release_table_plan if a.release_table else plan
     if a.plan:
-        print_plan(plan("PACK", "OUT", ".", python="python3"))
+        print_plan(make_plan("PACK", "OUT", ".", python="python3"))
         return 0
     only = None
     if a.only:
         only = [s.strip() for s in a.only.split(",") if s.strip()]
-        unknown = [s for s in only if s not in [x.name for x in plan("PACK", "OUT", ".")]]
+        unknown = [s for s in only if s not in [x.name for x in make_plan("PACK", "OUT", ".")]]
         if unknown:
             p.error(f"--only: no step named {', '.join(unknown)} (see --plan)")
         only = ["environment"] + only
     unpacked = tempfile.mkdtemp(prefix="resnetrs-device-pack.")
     work = tempfile.mkdtemp(prefix="resnetrs-device-check.")
-    steps = plan(unpacked, work, root, python=sys.executable or "python3",
-                 chart=importlib.util.find_spec("matplotlib") is not None)
+    steps = make_plan(unpacked, work, root, python=sys.executable or "python3",
+                      chart=importlib.util.find_spec("matplotlib") is not None)
     os.makedirs(a.outdir, exist_ok=True)
     header = [f"resnetrs device check, {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}, pack {a.pack}"]
     state: Dict[str, object] = {}

@@ -392,3 +392,20 @@ def test_the_run_deadline_cuts_the_last_steps(tmp_path):
     assert "time limit of 2 s passed" in outcomes[0].reason
     assert any("cut to 2 s" in p for p in printed) and any("second: not run" in p for p in printed)
     assert re.search(r"^second\s+NOT RUN .*deadline", (dest / "summary.txt").read_text(), re.M)
+
+
+def test_release_table_plan_covers_the_11_configs_in_every_precision():
+    steps = DC.release_table_plan("/pack", "/out", "/repo")
+    bench, total = DC.plan_totals(steps)
+    assert total < 480 and all(s.limit_s > 0 for s in steps)
+    ours = [s for s in steps if s.name.startswith("ours_table_")]
+    assert sorted(flag(s.argv, "--precision") for s in ours) == sorted(DC.OUR_PRECISIONS)
+    assert all("--table" in s.argv and "--batch" not in s.argv for s in ours)  # batch 128, halved only on OOM
+    (torch,) = [s for s in steps if s.name == "torch_table"]
+    assert "--table" in torch.argv and flag(torch.argv, "--mode").split(",") == list(DC.TORCH_PRECISIONS)
+    assert float(flag(torch.argv, "--budget-s")) < torch.limit_s and torch.kind == "python"
+    join = steps[-1]
+    assert join.name == "join" and join.inputs == [o for s in steps for o in s.outputs] and len(join.inputs) == 6
+    r = subprocess.run(["bash", os.path.join(SCRIPTS, "device-check"), "--plan", "--release-table"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "ours_table_fp32x3" in r.stdout and "torch_table" in r.stdout
