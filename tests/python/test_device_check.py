@@ -65,7 +65,7 @@ def test_ours_cover_every_config_batch_and_precision(steps):
     covered = set()
     for s in steps:
         if s.name.startswith("ours_"):
-            assert s.kind == "ours" and s.argv[0] == "/pack/bin/resnetrs-bench"
+            assert s.kind == "ours" and s.argv[0] == "/pack/bin/resnetrs-bench" and flag(s.argv, "--backend") == "cuda"
             for p in flag(s.argv, "--precision").split(","):
                 covered.add((flag(s.argv, "--model"), int(flag(s.argv, "--res")), int(flag(s.argv, "--batch")), p))
             assert flag(s.argv, "--json").startswith("/out/") and flag(s.argv, "--json") in s.outputs
@@ -401,6 +401,7 @@ def test_release_table_plan_covers_the_11_configs_in_every_precision():
     ours = [s for s in steps if s.name.startswith("ours_table_")]
     assert sorted(flag(s.argv, "--precision") for s in ours) == sorted(DC.OUR_PRECISIONS)
     assert all("--table" in s.argv and "--batch" not in s.argv for s in ours)  # batch 128, halved only on OOM
+    assert all(flag(s.argv, "--backend") == "cuda" for s in ours)
     (torch,) = [s for s in steps if s.name == "torch_table"]
     assert "--table" in torch.argv and flag(torch.argv, "--mode").split(",") == list(DC.TORCH_PRECISIONS)
     assert float(flag(torch.argv, "--budget-s")) < torch.limit_s and torch.kind == "python"
