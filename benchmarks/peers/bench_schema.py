@@ -23,7 +23,14 @@ RELEASE_CONFIGS = [
     (350, 256, 34.38, 4.72), (350, 320, 53.68, 8.48), (420, 320, 63.94, 10.16),
 ]
 DEPTHS = (50, 101, 152, 200, 270, 350, 420)
-PRECISIONS = ("fp32", "tf32", "fp16", "bf16")
+PRECISIONS = ("fp32", "tf32", "fp16", "bf16", "fp32x3")  # fp32x3: ours only (split-TF32, fp32 accuracy)
+# The precision of the peer a series is compared with: fp32x3 is an fp32-accurate mode, so its
+# peer is strict fp32 (issue 18's goal: fp32x3 <= 0.4x PyTorch eager fp32).
+PEER_PRECISION = {"fp32x3": "fp32"}
+
+
+def peer_precision(precision: str) -> str:
+    return PEER_PRECISION.get(precision, precision)
 LAYOUTS = ("nchw", "nhwc")
 STAT_KEYS = ("median", "mean", "min", "max", "p90", "p95", "p99")
 
@@ -134,7 +141,7 @@ RESULT_OK = {"params_m": _NUM, "gflops_per_image": (_NUM, None), "release_v100_t
 MEMORY = {"method": _STR, "peak_bytes": (_INT, None), "after_build_bytes": (_INT, None),
           "after_runs_bytes": (_INT, None), "engine_bytes": (_INT, None)}
 # Optional keys, checked when present (torch_peer writes them; older files lack them).
-RESULT_OPTIONAL = {"compile_mode": (_STR, None)}
+RESULT_OPTIONAL = {"compile_mode": (_STR, None), "compile_s": (_NUM, None)}
 MEMORY_OPTIONAL = {"steady_peak_bytes": (_INT, None)}
 SUMMARY = {k: _NUM for k in STAT_KEYS}
 

@@ -6,12 +6,15 @@ and as markdown, optionally saved (--markdown, --json) and drawn as a PNG chart 
   join_results.py ours_fp32.json torch_fp32.json [more.json ...] [--markdown joined.md]
                   [--png chart.png] [--json joined.json]
 
-Files are told apart by their producer (resnetrs-bench or torch_peer). A ratio compares runs of
-the same precision only; it is of median GPU latency per image (the latency divided by the
-batch), so a config whose batch was halved on one side stays comparable, and is marked '*' when
-the batches differ. Below 1.0 we are faster. Each of our series is compared with every PyTorch
-series of its precision (eager, compiled in each mode, each layout) and, when there are several,
-with the fastest of them per config ("best torch <precision>": the strongest PyTorch). Standard library + matplotlib (Agg) only; no network.
+Files are told apart by their producer (resnetrs-bench or torch_peer). A row is a config at a
+requested batch ("RS-50 @160" for batch 128, "RS-50 @160 b1" for batch 1). A ratio compares runs of
+the same precision only (our fp32x3, an fp32-accurate mode, is compared with PyTorch's strict
+fp32); it is of median GPU latency per image (the latency divided by the batch), so a config whose
+batch was halved on one side stays comparable, and is marked '*' when the batches differ. Below
+1.0 we are faster. Each of our series is compared with every PyTorch series of its precision
+(eager, compiled in each mode, each layout) and, when there are several, with the fastest of them
+per config ("best torch <precision>": the strongest PyTorch). A second table gives each series'
+peak device memory. Standard library + matplotlib (Agg) only; no network.
 Exit status: 0 success, 1 unreadable or invalid input, 2 bad flags.
 """
 from __future__ import annotations
@@ -27,7 +30,8 @@ import bench_schema as S  # noqa: E402
 
 OURS = "resnetrs-bench"
 
-Key = Tuple[int, int]  # (depth, resolution)
+Key = Tuple[int, int, int]  # (depth, resolution, batch requested)
+TABLE_BATCH = 128
 
 
 def variant_label(doc: Dict[str, Any], r: Dict[str, Any]) -> str:
@@ -55,18 +59,29 @@ def collect(docs: List[Tuple[str, Dict[str, Any]]]):
                 variants.append(v)
                 ours[v] = doc["producer"]["name"] == OURS
                 precision[v] = r["precision"]
-            key = (r["depth"], r["resolution"])
+            key = (r["depth"], r["resolution"], r["batch_requested"])
             if (key, v) in cells:
-                print(f"join_results.py: note: {path} repeats {v} for RS-{key[0]} @{key[1]}; the later one is used",
+                print(f"join_results.py: note: {path} repeats {v} for {config_label(key)}; the later one is used",
                       file=sys.stderr)
             cells[(key, v)] = r
     return variants, ours, precision, cells
 
 
+def config_label(key: Key) -> str:
+    """RS-50 @160 for the table's batch (128), RS-50 @160 b1 for another requested batch."""
+    d, r, b = key
+    return f"RS-{d} @{r}" + ("" if b == TABLE_BATCH else f" b{b}")
+
+
 def config_order(cells) -> List[Key]:
+    """Release configs first in the release's order, then the others; larger batches first."""
     keys = {k for k, _ in cells}
     release = [(d, r) for d, r, _, _ in S.RELEASE_CONFIGS]
-    return [k for k in release if k in keys] + sorted(k for k in keys if k not in release)
+
+    def order(k: Key):
+        dr = (k[0], k[1])
+        return (release.index(dr) if dr in release else len(release), dr, -k[2])
+    return sorted(keys, key=order)
 
 
 def per_image_ms(r: Dict[str, Any]) -> Optional[float]:
@@ -84,13 +99,15 @@ def best_peer(key: Key, peers: List[str], cells) -> Optional[str]:
 
 def build_rows(docs):
     variants, ours, precision, cells = collect(docs)
-    pairs = [(o, p) for o in variants if ours[o] for p in variants if not ours[p] and precision[o] == precision[p]]
-    # Per our series: the PyTorch series of its precision, when there is more than one.
-    best_of = {o: [p for p in variants if not ours[p] and precision[p] == precision[o]] for o in variants if ours[o]}
+    peer = {v: S.peer_precision(precision[v]) for v in variants}
+    pairs = [(o, p) for o in variants if ours[o] for p in variants if not ours[p] and peer[o] == precision[p]]
+    # Per our series: the PyTorch series of its (peer) precision, when there is more than one.
+    best_of = {o: [p for p in variants if not ours[p] and precision[p] == peer[o]] for o in variants if ours[o]}
     best_of = {o: ps for o, ps in best_of.items() if len(ps) > 1}
     rows = []
     for key in config_order(cells):
-        row = {"depth": key[0], "resolution": key[1], "cells": {}, "ratios": {}}
+        row = {"depth": key[0], "resolution": key[1], "batch_requested": key[2], "label": config_label(key),
+               "cells": {}, "ratios": {}}
         for v in variants:
             r = cells.get((key, v))
             if r is None:
@@ -100,7 +117,10 @@ def build_rows(docs):
             else:
                 row["cells"][v] = {"median_ms": r["latency_ms"]["median"], "batch": r["batch"],
                                    "batch_requested": r["batch_requested"], "images_per_s": r["images_per_s"],
-                                   "peak_bytes": r["memory"]["peak_bytes"], "build_s": r["build_s"]}
+                                   "peak_bytes": r["memory"]["peak_bytes"], "build_s": r["build_s"],
+                                   "steady_peak_bytes": r["memory"].get("steady_peak_bytes"),
+                                   "engine_bytes": r["memory"].get("engine_bytes"),
+                                   "compile_s": r.get("compile_s")}
         for o, p in pairs:
             a, b = per_image_ms(cells.get((key, o))), per_image_ms(cells.get((key, p)))
             if a is not None and b is not None and b > 0:
@@ -109,7 +129,7 @@ def build_rows(docs):
             else:
                 row["ratios"][f"{o} / {p}"] = None
         for o, ps in best_of.items():
-            name = f"{o} / best torch {precision[o]}"
+            name = f"{o} / best torch {peer[o]}"
             p = best_peer(key, ps, cells)
             a = per_image_ms(cells.get((key, o)))
             if p is not None and a is not None:
@@ -118,7 +138,7 @@ def build_rows(docs):
             else:
                 row["ratios"][name] = None
         rows.append(row)
-    names = [f"{o} / {p}" for o, p in pairs] + [f"{o} / best torch {precision[o]}" for o in best_of]
+    names = [f"{o} / {p}" for o, p in pairs] + [f"{o} / best torch {peer[o]}" for o in best_of]
     return variants, names, rows
 
 
@@ -128,9 +148,25 @@ def cell_text(c: Optional[Dict[str, Any]]) -> str:
     if "error" in c:
         return "error"
     s = f"{c['median_ms']:.2f}"
-    if c["batch"] != 128:
+    if c["batch"] != c["batch_requested"]:
         s += f" (b{c['batch']})"
     return s
+
+
+def memory_bytes(c: Optional[Dict[str, Any]]) -> Optional[int]:
+    """The memory a cell reports: PyTorch's steady state where it was measured, else the peak
+    (ours: cudaMemGetInfo above the baseline), else the engine's own count."""
+    if c is None or "error" in c:
+        return None
+    for k in ("steady_peak_bytes", "peak_bytes", "engine_bytes"):
+        if c.get(k) is not None:
+            return c[k]
+    return None
+
+
+def memory_text(c: Optional[Dict[str, Any]]) -> str:
+    b = memory_bytes(c)
+    return "-" if b is None else f"{b / 2**30:.2f}"
 
 
 def ratio_text(x: Optional[Dict[str, Any]]) -> str:
@@ -141,8 +177,21 @@ def ratio_text(x: Optional[Dict[str, Any]]) -> str:
 
 def table_lines(variants: List[str], ratio_names: List[str], rows, markdown: bool) -> List[str]:
     head = ["config"] + [f"{v} ms" for v in variants] + ratio_names
-    body = [[f"RS-{r['depth']} @{r['resolution']}"] + [cell_text(r["cells"][v]) for v in variants]
+    body = [[r["label"]] + [cell_text(r["cells"][v]) for v in variants]
             + [ratio_text(r["ratios"][n]) for n in ratio_names] for r in rows]
+    return format_table(head, body, markdown)
+
+
+def memory_lines(variants: List[str], rows, markdown: bool) -> List[str]:
+    """Peak device memory per config and series (GiB): ours = cudaMemGetInfo above the baseline
+    (engine_bytes where that is missing), PyTorch = max_memory_allocated over the timed runs
+    (steady_peak_bytes) where measured, else over the whole config."""
+    head = ["config"] + [f"{v} GiB" for v in variants]
+    body = [[r["label"]] + [memory_text(r["cells"][v]) for v in variants] for r in rows]
+    return format_table(head, body, markdown)
+
+
+def format_table(head: List[str], body: List[List[str]], markdown: bool) -> List[str]:
     if markdown:
         lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
         lines += ["| " + " | ".join(b) + " |" for b in body]
@@ -154,7 +203,8 @@ def table_lines(variants: List[str], ratio_names: List[str], rows, markdown: boo
 
 
 def legend(docs) -> List[str]:
-    out = ["Median GPU latency of one forward pass of the batch (ms; batch 128 unless noted as bN). "
+    out = ["Median GPU latency of one forward pass of the batch (ms; batch 128 unless the row says bN; a cell's (bN): "
+           "the batch it was halved to). "
            "Ratios: ours / PyTorch of the median latency per image, same precision only; below 1 we are faster; "
            "* the two sides ran different batches. 'best torch P': the fastest PyTorch series of precision P at that "
            "config (eager or compiled, any layout; named in --json)."]
@@ -177,7 +227,7 @@ def draw_chart(path: str, variants: List[str], rows) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = [f"RS-{r['depth']}\n@{r['resolution']}" for r in rows]
+    labels = [r["label"].replace(" @", "\n@").replace(" b", "\nb") for r in rows]
     n = max(len(variants), 1)
     width = 0.8 / n
     fig, ax = plt.subplots(figsize=(max(6.5, 1.2 * len(rows) + 2.5), 5.0), dpi=120)
@@ -188,7 +238,7 @@ def draw_chart(path: str, variants: List[str], rows) -> None:
             if c and "median_ms" in c:
                 y = c["median_ms"] / c["batch"]
                 ax.bar([x], [y], width=width, color=f"C{i}")
-                if c["batch"] != 128:
+                if c["batch"] != c["batch_requested"]:
                     ax.annotate(f"b{c['batch']}", (x, y), ha="center", va="bottom", fontsize=7)
             elif c and "error" in c:
                 ax.annotate("error", (x, 0.02), xycoords=("data", "axes fraction"), ha="center", rotation=90,
@@ -204,6 +254,11 @@ def draw_chart(path: str, variants: List[str], rows) -> None:
     fig.tight_layout()
     fig.savefig(path, format="png")
     plt.close(fig)
+
+
+MEMORY_HEADING = ("Peak device memory (GiB): ours = cudaMemGetInfo above the baseline after build and after the "
+                  "timed runs (the engine's device_bytes where not measured); PyTorch = torch.cuda.max_memory_allocated "
+                  "over the timed runs (steady state) where measured, else over the whole config.")
 
 
 def main(argv: List[str]) -> int:
@@ -228,15 +283,21 @@ def main(argv: List[str]) -> int:
         return 1
     text = table_lines(variants, ratio_names, rows, markdown=False)
     md = table_lines(variants, ratio_names, rows, markdown=True)
+    mem_text = memory_lines(variants, rows, markdown=False)
+    mem_md = memory_lines(variants, rows, markdown=True)
     notes = legend(docs)
     print("\n".join(text))
     print()
     print("\n".join(md))
     print()
+    print("Peak device memory (GiB):")
+    print("\n".join(mem_text))
+    print()
     print("\n".join(notes))
     if a.markdown:
         with open(a.markdown, "w", encoding="utf-8") as f:
-            f.write("\n".join(md) + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n")
+            f.write("\n".join(md) + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n\n" + MEMORY_HEADING + "\n\n"
+                    + "\n".join(mem_md) + "\n")
     if a.json:
         with open(a.json, "w", encoding="utf-8") as f:
             json.dump({"variants": variants, "ratios": ratio_names, "rows": rows,

@@ -8,6 +8,10 @@ protocol and written in the same JSON schema (bench_schema.py, docs/benchmarks.m
                                                   half precision, eager and inductor max-autotune
                                                   (autotuned kernels + CUDA graphs)
   torch_peer.py --model rs50 --res 160 --batch 128 --mode tf32 --json out.json
+  torch_peer.py --config rs50@160,rs420@320 --batch 128,1 --mode fp16,tf32 --compile-mode max-autotune \
+                --no-eager --budget-s 60 --json out.json
+                                                  several configs and batches in one process (one
+                                                  import of torch); no new run starts after 60 s
 
 Precisions (--mode): fp32 = strict fp32, cudnn.benchmark on, TF32 off for cuDNN and matmul (the
 peer of our default); tf32 = TF32 on; fp16 / bf16 = model and input in that type (.to(dtype)).
@@ -18,19 +22,26 @@ nchw; nhwc = channels_last. Runs: eager, plus torch.compile (inductor) in each -
 (default 200 ms), then at least N runs (default 10) and at least D seconds (1 s for the table,
 3 s for one config); CUDA events around each forward on the current stream, input already on the
 GPU, a synchronization after each run; batch 128 halved on out-of-memory unless --batch is given.
-Build time: model creation, transfer and the first forward pass (cuDNN autotuning, compilation).
+Build time: model creation, transfer and the first forward pass (cuDNN autotuning, compilation);
+compile_s: the first forward pass alone, where it compiles (torch.compile; null for eager): never
+part of the latency. Each compiled run starts from a reset of torch._dynamo (no recompilation
+limit carried over from an earlier run). --budget-s: no run starts once that many seconds have
+passed (the rest are recorded as errors saying so); --json is rewritten after every run, so a run
+stopped by a time limit keeps what it measured.
 Memory: torch.cuda.max_memory_allocated above the memory allocated before the model was built,
 over the whole config (peak_bytes) and over the timed runs only, after a reset following the
 warm-up (steady_peak_bytes: PyTorch's steady state).
 
 Needs PyTorch and timm (the GPU machine has both; nothing is downloaded: pretrained=False).
-Exit status: 0 success, 1 failure (no torch/timm/GPU, a config that did not run), 2 bad flags.
+Exit status: 0 success (runs left out by --budget-s included), 1 failure (no torch/timm/GPU, a
+config that failed), 2 bad flags.
 """
 from __future__ import annotations
 
 import argparse
 import ctypes
 import gc
+import importlib
 import json
 import os
 import platform
@@ -93,7 +104,10 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     p.add_argument("--table", action="store_true", help="the release table (default without --model)")
     p.add_argument("--model", choices=[f"rs{d}" for d in S.DEPTHS])
     p.add_argument("--res", type=int, help="resolution of a single config (default: the model's first release one)")
-    p.add_argument("--batch", type=int, help="batch size; not halved on OOM when given (default 128, halved)")
+    p.add_argument("--config", help="comma-separated configs MODEL@RES, e.g. rs50@160,rs420@320 (instead of --model/--res)")
+    p.add_argument("--batch", help="batch size, or a comma-separated list of them; not halved on OOM when given "
+                   "(default 128, halved)")
+    p.add_argument("--budget-s", type=float, help="start no run after this many seconds (the rest are error rows)")
     p.add_argument("--mode", default="fp32", help="comma-separated precisions: fp32 (strict, no TF32), tf32, fp16, bf16")
     p.add_argument("--layout", default="auto",
                    help="comma-separated: auto (NCHW for fp32, channels_last otherwise), nchw, nhwc (channels_last)")
@@ -125,14 +139,34 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
         a.compile_modes = ["default"]
     if a.no_eager and not a.compile_modes:
         p.error("--no-eager needs --compile or --compile-mode (nothing would run)")
+    a.configs = None
+    if a.config is not None:
+        if a.model is not None or a.res is not None or a.table:
+            p.error("--config names the configs; it cannot be combined with --model, --res or --table")
+        a.configs = []
+        for item in split_list(a.config):
+            model, _, res = item.partition("@")
+            if model not in [f"rs{d}" for d in S.DEPTHS] or not res.isdigit() or not 32 <= int(res) <= 4096:
+                p.error(f"--config: expected MODEL@RES items such as rs50@160 (models rs50..rs420, resolutions "
+                        f"32..4096), got '{item}'")
+            if (int(model[2:]), int(res)) not in a.configs:
+                a.configs.append((int(model[2:]), int(res)))
+        if not a.configs:
+            p.error("--config: no config given")
+    a.batches = None
+    if a.batch is not None:
+        items = split_list(a.batch)
+        if not items or not all(b.isdigit() and int(b) >= 1 for b in items):
+            p.error(f"--batch must be a positive integer or a comma-separated list of them, got '{a.batch}'")
+        a.batches = list(dict.fromkeys(int(b) for b in items))
+    if a.budget_s is not None and a.budget_s < 0:
+        p.error("--budget-s must not be negative")
     if a.table and a.res is not None:
         p.error("--res selects one config; it cannot be combined with --table")
     if a.res is not None and a.model is None:
         p.error("--res needs --model")
     if a.res is not None and not 32 <= a.res <= 4096:
         p.error("--res must be in 32..4096")
-    if a.batch is not None and a.batch < 1:
-        p.error("--batch must be at least 1")
     if a.iterations < 1:
         p.error("--iterations must be at least 1")
     if a.warmup_ms < 0 or (a.duration_s is not None and a.duration_s < 0):
@@ -156,6 +190,8 @@ def variant_list(a: argparse.Namespace) -> List[Variant]:
 
 
 def config_list(a: argparse.Namespace) -> List[Tuple[int, int]]:
+    if a.configs:
+        return list(a.configs)
     depth = int(a.model[2:]) if a.model else None
     if a.table or depth is None:
         return [(d, r) for d, r, _, _ in S.RELEASE_CONFIGS if depth is None or d == depth]
@@ -190,7 +226,7 @@ def run_protocol(protocol: Dict[str, Any], warmup: Callable[[], None],
 
 def make_result(depth: int, res: int, batch_requested: int, batch: int, variant: Variant,
                 params: int, build_s: float, runs: Dict[str, Any], memory: Dict[str, Optional[int]],
-                outputs_finite: Optional[bool]) -> Dict[str, Any]:
+                outputs_finite: Optional[bool], compile_s: Optional[float] = None) -> Dict[str, Any]:
     """One "results" entry from measured numbers (pure: tested without torch)."""
     lat = [s[0] for s in runs["samples"]]
     host = [s[1] for s in runs["samples"]]
@@ -208,6 +244,7 @@ def make_result(depth: int, res: int, batch_requested: int, batch: int, variant:
         "latency_ms": S.summarize(lat), "host_ms": S.summarize(host), "enqueue_ms": S.summarize(enq),
         "images_per_s": batch * len(lat) / runs["timed_s"],
         "build_s": build_s, "load_s": None, "tune_s": None,
+        "compile_s": compile_s if variant.compile_mode is not None else None,
         "memory": dict(memory, method="torch.cuda.max_memory_allocated", engine_bytes=None),
         "outputs_finite": outputs_finite, "samples_ms": lat,
     }
@@ -304,6 +341,10 @@ def measure(torch, timm, depth: int, res: int, batch: int, variant: Variant,
     # previous output's memory (we only ever read the latest output).
     mark_step = getattr(getattr(torch, "compiler", None), "cudagraph_mark_step_begin", None) if variant.cuda_graph else None
     model = fn = x = y = None
+    if variant.compile_mode is not None:
+        # A fresh Dynamo per compiled run: recompilations of earlier runs (other models, batches,
+        # dtypes) must not reach the recompile limit, past which Dynamo silently runs eager.
+        importlib.import_module(torch.__name__ + "._dynamo").reset()
     try:
         with torch.inference_mode():
             # Input first: the memory baseline includes it, as resnetrs-bench's includes its buffers.
@@ -328,9 +369,11 @@ def measure(torch, timm, depth: int, res: int, batch: int, variant: Variant,
                     mark_step()
                 return fn(x)
 
+            t_first = time.perf_counter()
             y = call()
             torch.cuda.synchronize(dev)
             build_s = time.perf_counter() - t0
+            first_call_s = time.perf_counter() - t_first
             after_build = torch.cuda.memory_allocated(dev) - baseline
             stream = torch.cuda.current_stream(dev)
             start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
@@ -363,7 +406,8 @@ def measure(torch, timm, depth: int, res: int, batch: int, variant: Variant,
                       "steady_peak_bytes": int(steady - baseline),
                       "after_build_bytes": int(after_build),
                       "after_runs_bytes": int(torch.cuda.memory_allocated(dev) - baseline)}
-        return make_result(depth, res, batch, batch, variant, params, build_s, runs, memory, finite)
+        return make_result(depth, res, batch, batch, variant, params, build_s, runs, memory, finite,
+                           compile_s=first_call_s)
     except Exception as e:  # noqa: BLE001 - out-of-memory is recognised here, the rest re-raised
         if is_oom(torch, e):
             raise OutOfMemory(short(str(e))) from None
@@ -375,8 +419,13 @@ def measure(torch, timm, depth: int, res: int, batch: int, variant: Variant,
 
 
 def run_config(torch, timm, depth: int, res: int, a: argparse.Namespace, variant: Variant,
-               protocol: Dict[str, Any], index: int, count: int) -> Dict[str, Any]:
-    requested = a.batch or TABLE_BATCH
+               protocol: Dict[str, Any], index: int, count: int, batch: Optional[int] = None) -> Dict[str, Any]:
+    """One config at one batch (default: --batch's first, else 128); an explicit batch is never
+    halved."""
+    if batch is None and a.batches:
+        batch = a.batches[0]
+    explicit = batch is not None
+    requested = batch if explicit else TABLE_BATCH
     batch = requested
     name = f"RS-{depth} @{res} {variant.describe()}"
     while True:
@@ -388,7 +437,7 @@ def run_config(torch, timm, depth: int, res: int, a: argparse.Namespace, variant
                   f"{r['images_per_s']:.1f} images/s, build {r['build_s']:.1f} s", file=sys.stderr, flush=True)
             return r
         except OutOfMemory as e:
-            if a.batch is not None or batch == 1:
+            if explicit or batch == 1:
                 msg = f"OUT_OF_MEMORY: batch {batch} does not fit ({e})"
                 print(f"[{index}/{count}] {name}: FAILED: {msg}", file=sys.stderr, flush=True)
                 return error_result(depth, res, requested, batch, variant, msg)
@@ -400,12 +449,50 @@ def run_config(torch, timm, depth: int, res: int, a: argparse.Namespace, variant
             return error_result(depth, res, requested, batch, variant, msg)
 
 
+def run_all(torch, timm, a: argparse.Namespace, configs: List[Tuple[int, int]], protocol: Dict[str, Any],
+            env: Dict[str, Any], command: str, clock: Callable[[], float] = time.monotonic) -> List[Dict[str, Any]]:
+    """Every config x batch x variant in that order; none starts once --budget-s has passed (an
+    error row says so); --json is rewritten after each run."""
+    batches = a.batches or [None]  # None: 128, halved on out-of-memory
+    runs = [(d, r, b, v) for d, r in configs for b in batches for v in variant_list(a)]
+    results: List[Dict[str, Any]] = []
+    started = clock()
+    for i, (d, r, b, v) in enumerate(runs):
+        if over_budget(a.budget_s, clock() - started):
+            results.append(not_run_result(d, r, b, v, a.budget_s))
+            print(f"[{i + 1}/{len(runs)}] RS-{d} @{r} {v.describe()}: not run ({results[-1]['error']})",
+                  file=sys.stderr, flush=True)
+        else:
+            results.append(run_config(torch, timm, d, r, a, v, protocol, i + 1, len(runs), batch=b))
+        if a.json:  # after every run: a run stopped by a time limit keeps what it measured
+            write_json(a.json, make_document(env, protocol, results, command, torch.__version__))
+    return results
+
+
+def over_budget(budget_s: Optional[float], elapsed_s: float) -> bool:
+    """True when --budget-s was given and that many seconds have passed: no new run starts."""
+    return budget_s is not None and elapsed_s >= budget_s
+
+
+def not_run_result(depth: int, res: int, batch: Optional[int], variant: Variant, budget_s: Optional[float]) -> Dict[str, Any]:
+    b = batch if batch is not None else TABLE_BATCH
+    return error_result(depth, res, b, b, variant, f"NOT_RUN: the time budget (--budget-s {budget_s:g}) was spent")
+
+
+def write_json(path: str, doc: Dict[str, Any]) -> None:
+    tmp = path + ".partial"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
 def table_lines(doc: Dict[str, Any]) -> List[str]:
     env = doc["environment"]
     lines = [f"device: {env['device_name']} (compute capability {env['compute_capability']}, {env['sm_count']} SMs), "
              f"torch {env['software']['torch']}, timm {env['software']['timm']}, cuDNN {env['cudnn_version']}",
              f"{'model':<8} {'res':>5} {'mode':<34} {'prec':<5} {'layout':<6} {'batch':>6} {'median ms':>10} "
-             f"{'images/s':>10} {'peak GiB':>9} {'steady GiB':>10} {'build s':>8}"]
+             f"{'images/s':>10} {'peak GiB':>9} {'steady GiB':>10} {'build s':>8} {'compile s':>9}"]
     for r in doc["results"]:
         head = f"RS-{r['depth']:<5} {r['resolution']:>5} {r['mode']:<34} {r['precision']:<5} {r['layout']:<6}"
         if r["status"] != "ok":
@@ -413,8 +500,9 @@ def table_lines(doc: Dict[str, Any]) -> List[str]:
             continue
         gib = [(r["memory"].get(k) / 2**30 if r["memory"].get(k) is not None else float("nan"))
                for k in ("peak_bytes", "steady_peak_bytes")]
+        compile_s = "-" if r.get("compile_s") is None else f"{r['compile_s']:.1f}"
         lines.append(f"{head} {r['batch']:>6} {r['latency_ms']['median']:>10.2f} {r['images_per_s']:>10.1f} "
-                     f"{gib[0]:>9.2f} {gib[1]:>10.2f} {r['build_s']:>8.1f}")
+                     f"{gib[0]:>9.2f} {gib[1]:>10.2f} {r['build_s']:>8.1f} {compile_s:>9}")
     return lines
 
 
@@ -441,19 +529,18 @@ def main(argv: List[str]) -> int:
     env = environment(torch, timm, a.device)
     env["software"]["compile"] = bool(a.compile_modes)
     env["software"]["compile_modes"] = list(a.compile_modes)
-    runs = [(d, r, v) for d, r in configs for v in variant_list(a)]
-    results = [run_config(torch, timm, d, r, a, v, protocol, i + 1, len(runs)) for i, (d, r, v) in enumerate(runs)]
-    doc = make_document(env, protocol, results, " ".join([os.path.basename(sys.argv[0])] + argv), torch.__version__)
+    command = " ".join([os.path.basename(sys.argv[0])] + argv)
+    results = run_all(torch, timm, a, configs, protocol, env, command)
+    doc = make_document(env, protocol, results, command, torch.__version__)
     S.validate(doc, "torch_peer.py's own output")  # a schema slip is a bug here, not in the reader
     print("\n".join(table_lines(doc)))
     if a.json:
-        tmp = a.json + ".partial"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(doc, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, a.json)
+        write_json(a.json, doc)
         print(f"results written to {a.json}")
-    failed = sum(r["status"] != "ok" for r in results)
+    not_run = sum(r["status"] != "ok" and r["error"].startswith("NOT_RUN") for r in results)
+    failed = sum(r["status"] != "ok" for r in results) - not_run
+    if not_run:
+        print(f"torch_peer.py: {not_run} of {len(results)} run(s) not started: the time budget was spent", file=sys.stderr)
     if failed:
         print(f"torch_peer.py: {failed} of {len(results)} config(s) failed", file=sys.stderr)
     return 1 if failed else 0

@@ -22,8 +22,10 @@ const char* const kUsage =
     "  --res N                  input resolution, 32..4096 (single config; default: the model's first release resolution)\n"
     "  --batch N                batch size; no halving on OOM when given (default 128, halved on OOM; CPU table: 2)\n"
     "  --weights FILE.h5        a resnetrs-weights file instead of synthetic weights (needs --model in table mode)\n"
-    "  --precision fp32|tf32|fp16|bf16|fp32x3   default fp32 (strict: no TF32); fp16, bf16 and fp32x3\n"
-    "                                    need a build with -DRESNETRS_UNVERIFIED_GPU=ON (docs/cuda-engine.md)\n"
+    "  --precision fp32|tf32|fp16|bf16|fp32x3   default fp32 (strict: no TF32); a comma-separated list runs\n"
+    "                           each config in each precision (--precision fp32,tf32,fp16); fp16, bf16 and\n"
+    "                           fp32x3 need a build with -DRESNETRS_UNVERIFIED_GPU=ON (docs/cuda-engine.md):\n"
+    "                           a precision the library refuses is an error row, the others still run\n"
     "  --backend cuda|cpu       default: cuda when a CUDA device exists, else the reduced CPU table\n"
     "  --warmup-ms MS           warm-up by time before timing, at least one run (default 200)\n"
     "  --iterations N           time at least N runs (default 10; CPU table 3)\n"
@@ -101,6 +103,24 @@ std::string one_of(const std::string& flag, const std::string& v, const std::vec
   throw UsageError("--" + flag + " expects " + list + ", got '" + v + "'");
 }
 
+// "fp32,tf32" -> {"fp32", "tf32"}: each one checked, no empty item, no repeat.
+std::vector<std::string> precision_list(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (item.empty()) throw UsageError("--precision has an empty item in '" + text + "'");
+    const std::string p = one_of("precision", item, {"fp32", "tf32", "fp16", "bf16", "fp32x3"});
+    for (const std::string& q : out) {
+      if (q == p) throw UsageError("--precision lists " + p + " twice");
+    }
+    out.push_back(p);
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
+}
+
 }  // namespace
 
 int parse_model(const std::string& value) {
@@ -122,7 +142,7 @@ BenchArgs parse_bench_args(int argc, char** argv, int first) {
   if (f.count("res")) a.resolution = to_int("res", f["res"], 32, 4096);
   if (f.count("batch")) a.batch = to_int("batch", f["batch"], 1, 65536);
   if (f.count("weights")) a.weights = f["weights"];
-  if (f.count("precision")) a.precision = one_of("precision", f["precision"], {"fp32", "tf32", "fp16", "bf16", "fp32x3"});
+  if (f.count("precision")) a.precisions = precision_list(f["precision"]);
   if (f.count("backend")) {
     a.backend = one_of("backend", f["backend"], {"cuda", "cpu"}) == "cpu" ? BackendChoice::kCpu : BackendChoice::kCuda;
   }
@@ -139,7 +159,9 @@ BenchArgs parse_bench_args(int argc, char** argv, int first) {
     throw UsageError("--weights in table mode needs --model (the file holds one model; the table runs its release configs)");
   }
   if (!table_mode && !a.depth && a.weights.empty()) throw UsageError("--res needs --model (or --weights)");
-  if (a.precision != "fp32" && a.backend == BackendChoice::kCpu) throw UsageError("--precision " + a.precision + ": the CPU backend has fp32 only");
+  for (const std::string& p : a.precisions) {
+    if (p != "fp32" && a.backend == BackendChoice::kCpu) throw UsageError("--precision " + p + ": the CPU backend has fp32 only");
+  }
   return a;
 }
 

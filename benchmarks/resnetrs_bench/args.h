@@ -25,7 +25,7 @@ struct BenchArgs {
   std::optional<int> resolution;       // --res
   std::optional<int> batch;            // --batch (no halving on OOM when given)
   std::string weights;                 // --weights FILE.h5 (empty: synthetic)
-  std::string precision = "fp32";      // --precision fp32|tf32|fp16|bf16
+  std::vector<std::string> precisions{"fp32"};  // --precision fp32|tf32|fp16|bf16|fp32x3, comma-separated
   BackendChoice backend = BackendChoice::kAuto;  // --backend cuda|cpu
   std::optional<double> warmup_ms;     // --warmup-ms
   std::optional<int> iterations;       // --iterations

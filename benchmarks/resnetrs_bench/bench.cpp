@@ -20,8 +20,9 @@ constexpr int kCpuTableResolution = 64;  // small enough for a CI machine, large
 // One config with OOM halving: the batch halves until it fits, unless the user fixed it.
 ConfigResult run_with_halving(RunSpec spec, const Protocol& protocol, int index, int count) {
   // depth 0: a weights file without --model; the file says which model it is.
-  const std::string name = spec.depth ? config_name(spec.depth, spec.resolution)
-                                      : "'" + spec.weights + "' @" + std::to_string(spec.resolution);
+  const std::string name = (spec.depth ? config_name(spec.depth, spec.resolution)
+                                       : "'" + spec.weights + "' @" + std::to_string(spec.resolution)) +
+                           " " + spec.precision;
   const int requested = spec.batch;
   int halvings = 0;
   while (true) {
@@ -82,11 +83,10 @@ int run_bench(const BenchArgs& a) {
   RunSpec base;
   base.cuda = cuda;
   base.weights = a.weights;
-  base.precision = a.precision;
   base.cuda_graph = a.cuda_graph;
   base.tuning_cache = a.tuning_cache;
 
-  std::vector<RunSpec> specs;
+  std::vector<RunSpec> configs;
   if (reduced) {
     for (int depth : {50, 101}) {
       if (a.depth && *a.depth != depth) continue;
@@ -95,15 +95,15 @@ int run_bench(const BenchArgs& a) {
       s.resolution = kCpuTableResolution;
       s.batch = a.batch.value_or(kCpuTableBatch);
       s.batch_explicit = true;
-      specs.push_back(s);
+      configs.push_back(s);
     }
-    if (specs.empty()) {  // --model rs152 --table on the CPU: its first release config, reduced
+    if (configs.empty()) {  // --model rs152 --table on the CPU: its first release config, reduced
       RunSpec s = base;
       s.depth = *a.depth;
       s.resolution = kCpuTableResolution;
       s.batch = a.batch.value_or(kCpuTableBatch);
       s.batch_explicit = true;
-      specs.push_back(s);
+      configs.push_back(s);
     }
   } else if (table_mode) {
     for (const ReleaseConfig& c : release_configs()) {
@@ -113,7 +113,7 @@ int run_bench(const BenchArgs& a) {
       s.resolution = c.resolution;
       s.batch = a.batch.value_or(kTableBatch);
       s.batch_explicit = a.batch.has_value();
-      specs.push_back(s);
+      configs.push_back(s);
     }
   } else {
     RunSpec s = base;
@@ -121,7 +121,16 @@ int run_bench(const BenchArgs& a) {
     s.resolution = a.resolution.value_or(a.depth ? default_resolution(*a.depth) : 224);
     s.batch = a.batch.value_or(kTableBatch);
     s.batch_explicit = a.batch.has_value();
-    specs.push_back(s);
+    configs.push_back(s);
+  }
+  // Each config in each precision, a config's precisions side by side.
+  std::vector<RunSpec> specs;
+  for (const RunSpec& c : configs) {
+    for (const std::string& p : a.precisions) {
+      RunSpec s = c;
+      s.precision = p;
+      specs.push_back(s);
+    }
   }
   Protocol protocol;
   protocol.warmup_ms = a.warmup_ms.value_or(200);
@@ -130,6 +139,9 @@ int run_bench(const BenchArgs& a) {
 
   RunRecord rec;
   rec.argv = a.argv;
+  rec.precisions = a.precisions;
+  rec.cuda_graph = a.cuda_graph;
+  rec.weights = a.weights;
   rec.cuda = cuda;
   rec.reduced_cpu_table = reduced;
   rec.protocol = protocol;
@@ -141,6 +153,8 @@ int run_bench(const BenchArgs& a) {
   for (size_t i = 0; i < specs.size(); ++i) {
     rec.results.push_back(run_with_halving(specs[i], protocol, int(i) + 1, int(specs.size())));
     failures += rec.results.back().ok ? 0 : 1;
+    // After every config: a run stopped by a time limit (scripts/device-check) keeps what it measured.
+    if (!a.json_path.empty()) write_results_json(a.json_path, rec);
   }
   std::printf("\n");
   print_table(stdout, rec);

@@ -1,14 +1,19 @@
 #include "results_json.h"
 
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <optional>
 #include <stdexcept>
 
-#include "json_writer.h"
+#include <nlohmann/json.hpp>
 
 namespace bench {
 namespace {
+
+using nlohmann::ordered_json;  // keys in the order written, as docs/benchmarks.md lists them
 
 std::string utc_now() {
   const std::time_t t = std::time(nullptr);
@@ -19,135 +24,120 @@ std::string utc_now() {
   return buf;
 }
 
-void write_summary(JsonWriter& w, const Summary& s) {
-  w.begin_object();
-  w.field("median", s.median);
-  w.field("mean", s.mean);
-  w.field("min", s.min);
-  w.field("max", s.max);
-  w.field("p90", s.p90);
-  w.field("p95", s.p95);
-  w.field("p99", s.p99);
-  w.end_object();
+// JSON has no NaN or infinity: a non-finite number is written as null.
+ordered_json number(double d) { return std::isfinite(d) ? ordered_json(d) : ordered_json(nullptr); }
+
+template <typename T>
+ordered_json or_null(const std::optional<T>& v) {
+  return v ? ordered_json(*v) : ordered_json(nullptr);
+}
+ordered_json or_null(const std::optional<double>& v) { return v ? number(*v) : ordered_json(nullptr); }
+
+// Samples keep 6 significant digits (sub-microsecond digits of a CUDA event time are noise).
+double six_digits(double d) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.6g", d);
+  return std::strtod(buf, nullptr);
 }
 
-void write_summary(JsonWriter& w, const std::string& k, const Summary& s) {
-  w.key(k);
-  write_summary(w, s);
+ordered_json summary(const Summary& s) {
+  return {{"median", number(s.median)}, {"mean", number(s.mean)}, {"min", number(s.min)}, {"max", number(s.max)},
+          {"p90", number(s.p90)},       {"p95", number(s.p95)},   {"p99", number(s.p99)}};
 }
 
-void write_environment(JsonWriter& w, const Environment& e) {
-  w.key("environment");
-  w.begin_object();
-  w.field("backend", e.backend);
-  w.field("device_name", e.device_name);
-  w.field("compute_capability", e.compute_capability);
-  w.field("sm_count", e.sm_count);
-  w.field("device_memory_bytes", e.device_memory_bytes);
-  w.field("driver_version", e.driver_version);
-  w.field("cuda_runtime_version", e.cuda_runtime_version);
-  w.field("cudnn_version", e.cudnn_version);
-  w.field("cublas_version", e.cublas_version);
-  w.field("host_cpu", e.host_cpu);
-  w.field("host_cores", e.host_cores);
-  w.key("software");
-  w.begin_object();
-  w.field("library_version", e.library_version);
-  w.field("api_version", e.api_version);
-  w.field("git_commit", e.git_commit);
-  w.field("build_type", e.build_type);
-  w.field("cuda_architectures", e.cuda_architectures);
-  w.field("cxx_flags", e.cxx_flags);
-  w.field("cuda_flags", e.cuda_flags);
-  w.field("compiler", e.compiler);
-  w.field("cudnn_version_compiled", e.cudnn_version_compiled);
-  w.end_object();
-  w.end_object();
+ordered_json environment(const Environment& e) {
+  ordered_json software = {{"library_version", e.library_version},
+                           {"api_version", e.api_version},
+                           {"git_commit", e.git_commit},
+                           {"build_type", e.build_type},
+                           {"cuda_architectures", e.cuda_architectures},
+                           {"cxx_flags", e.cxx_flags},
+                           {"cuda_flags", e.cuda_flags},
+                           {"compiler", e.compiler},
+                           {"cudnn_version_compiled", e.cudnn_version_compiled}};
+  return {{"backend", e.backend},
+          {"device_name", e.device_name},
+          {"compute_capability", or_null(e.compute_capability)},
+          {"sm_count", or_null(e.sm_count)},
+          {"device_memory_bytes", or_null(e.device_memory_bytes)},
+          {"driver_version", or_null(e.driver_version)},
+          {"cuda_runtime_version", or_null(e.cuda_runtime_version)},
+          {"cudnn_version", or_null(e.cudnn_version)},
+          {"cublas_version", or_null(e.cublas_version)},
+          {"host_cpu", e.host_cpu},
+          {"host_cores", e.host_cores},
+          {"software", software}};
 }
 
-void write_result(JsonWriter& w, const ConfigResult& r, bool cuda) {
-  w.begin_object();
-  w.field("model", "rs" + std::to_string(r.spec.depth));
-  w.field("depth", r.spec.depth);
-  w.field("resolution", r.spec.resolution);
-  w.field("mode", std::string("resnetrs"));
-  w.field("precision", r.spec.precision);
-  w.field("layout", std::string("nchw"));
-  w.field("cuda_graph", cuda && r.spec.cuda_graph);
-  w.field("weights", r.spec.weights.empty() ? "synthetic:seed=" + std::to_string(r.spec.seed) : r.spec.weights);
-  w.field("batch_requested", r.batch_requested);
-  w.field("batch", r.batch);
-  w.field("status", std::string(r.ok ? "ok" : "error"));
-  w.key("error");
-  if (r.ok) w.null();
-  else w.value(r.error);
-  if (!r.ok) {
-    w.end_object();
-    return;
-  }
-  w.field("params_m", r.params_m);
-  w.field("gflops_per_image", r.gflops);
-  w.field("release_v100_train_step_s", r.v100_train_step_s);
-  w.field("warmup_iterations", r.warmup_iterations);
-  w.field("warmup_s", r.warmup_s);
-  w.field("iterations", r.iterations);
-  w.field("timed_s", r.timed_s);
-  write_summary(w, "latency_ms", r.latency_ms);
-  write_summary(w, "host_ms", r.host_ms);
-  w.key("enqueue_ms");
-  if (r.enqueue_ms && cuda) write_summary(w, *r.enqueue_ms);
-  else w.null();
-  w.field("images_per_s", r.images_per_s);
-  w.field("build_s", r.build_s);
-  w.field("load_s", r.load_s);
-  w.field("tune_s", r.tune_s);
-  w.key("memory");
-  w.begin_object();
-  w.field("method", std::string(cuda ? "cudaMemGetInfo" : "none"));
-  w.field("peak_bytes", r.memory.peak);
-  w.field("after_build_bytes", r.memory.after_build);
-  w.field("after_runs_bytes", r.memory.after_runs);
-  w.field("engine_bytes", r.memory.engine);
-  w.end_object();
-  w.field("outputs_finite", r.outputs_finite);
-  w.field("samples_ms", r.samples_ms);
-  w.end_object();
+ordered_json result(const ConfigResult& r, bool cuda) {
+  ordered_json j = {
+      {"model", "rs" + std::to_string(r.spec.depth)},
+      {"depth", r.spec.depth},
+      {"resolution", r.spec.resolution},
+      {"mode", "resnetrs"},
+      {"precision", r.spec.precision},
+      {"layout", "nchw"},
+      {"cuda_graph", cuda && r.spec.cuda_graph},
+      {"weights", r.spec.weights.empty() ? "synthetic:seed=" + std::to_string(r.spec.seed) : r.spec.weights},
+      {"batch_requested", r.batch_requested},
+      {"batch", r.batch},
+      {"status", r.ok ? "ok" : "error"},
+      {"error", r.ok ? ordered_json(nullptr) : ordered_json(r.error)},
+  };
+  if (!r.ok) return j;
+  j["params_m"] = number(r.params_m);
+  j["gflops_per_image"] = number(r.gflops);
+  j["release_v100_train_step_s"] = or_null(r.v100_train_step_s);
+  j["warmup_iterations"] = r.warmup_iterations;
+  j["warmup_s"] = number(r.warmup_s);
+  j["iterations"] = r.iterations;
+  j["timed_s"] = number(r.timed_s);
+  j["latency_ms"] = summary(r.latency_ms);
+  j["host_ms"] = summary(r.host_ms);
+  j["enqueue_ms"] = r.enqueue_ms && cuda ? summary(*r.enqueue_ms) : ordered_json(nullptr);
+  j["images_per_s"] = number(r.images_per_s);
+  j["build_s"] = number(r.build_s);
+  j["load_s"] = number(r.load_s);
+  j["tune_s"] = number(r.tune_s);
+  j["memory"] = {{"method", cuda ? "cudaMemGetInfo" : "none"},
+                 {"peak_bytes", or_null(r.memory.peak)},
+                 {"after_build_bytes", or_null(r.memory.after_build)},
+                 {"after_runs_bytes", or_null(r.memory.after_runs)},
+                 {"engine_bytes", or_null(r.memory.engine)}};
+  j["outputs_finite"] = or_null(r.outputs_finite);
+  ordered_json samples = ordered_json::array();
+  for (double v : r.samples_ms) samples.push_back(number(six_digits(v)));
+  j["samples_ms"] = std::move(samples);
+  return j;
 }
 
 }  // namespace
 
 std::string results_to_json(const RunRecord& rec) {
-  JsonWriter w;
-  w.begin_object();
-  w.field("schema", std::string("resnetrs-bench-results"));
-  w.field("schema_version", kSchemaVersion);
-  w.key("producer");
-  w.begin_object();
-  w.field("name", std::string("resnetrs-bench"));
-  w.field("version", rec.environment.library_version);
-  w.end_object();
-  w.field("created_utc", utc_now());
   std::string command;
   for (const std::string& a : rec.argv) command += (command.empty() ? "" : " ") + a;
-  w.field("command", command);
-  write_environment(w, rec.environment);
-  w.key("protocol");
-  w.begin_object();
-  w.field("warmup_ms", rec.protocol.warmup_ms);
-  w.field("min_iterations", rec.protocol.min_iterations);
-  w.field("min_duration_s", rec.protocol.min_duration_s);
-  w.field("clock", std::string(rec.cuda ? "cuda_event" : "steady_clock"));
-  w.field("data_transfers", std::string("excluded"));
-  w.field("synchronization", std::string("per_iteration"));
-  w.field("percentiles", std::string("nearest_rank"));
-  w.field("reduced_cpu_table", rec.reduced_cpu_table);
-  w.end_object();
-  w.key("results");
-  w.begin_array();
-  for (const ConfigResult& r : rec.results) write_result(w, r, rec.cuda);
-  w.end_array();
-  w.end_object();
-  return w.str() + "\n";
+  ordered_json doc = {
+      {"schema", "resnetrs-bench-results"},
+      {"schema_version", kSchemaVersion},
+      {"producer", {{"name", "resnetrs-bench"}, {"version", rec.environment.library_version}}},
+      {"created_utc", utc_now()},
+      {"command", command},
+      {"environment", environment(rec.environment)},
+      {"protocol",
+       {{"warmup_ms", number(rec.protocol.warmup_ms)},
+        {"min_iterations", rec.protocol.min_iterations},
+        {"min_duration_s", number(rec.protocol.min_duration_s)},
+        {"clock", rec.cuda ? "cuda_event" : "steady_clock"},
+        {"data_transfers", "excluded"},
+        {"synchronization", "per_iteration"},
+        {"percentiles", "nearest_rank"},
+        {"reduced_cpu_table", rec.reduced_cpu_table}}},
+  };
+  ordered_json results = ordered_json::array();
+  for (const ConfigResult& r : rec.results) results.push_back(result(r, rec.cuda));
+  doc["results"] = std::move(results);
+  // replace: an invalid UTF-8 byte in a message (a file name) must not make the document unwritable.
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 void write_results_json(const std::string& path, const RunRecord& record) {

@@ -14,6 +14,9 @@ constexpr int kSchemaVersion = 1;
 
 struct RunRecord {
   std::vector<std::string> argv;
+  std::vector<std::string> precisions;  // as asked (--precision), for the table's header
+  bool cuda_graph = true;
+  std::string weights;                  // empty: synthetic
   Environment environment;
   Protocol protocol;
   bool cuda = true;

@@ -39,12 +39,12 @@ void print_header(std::FILE* out, const RunRecord& rec) {
                "%s memory, H2D/D2H excluded; synchronized after each run\n",
                p.warmup_ms, p.min_iterations, p.min_duration_s, rec.cuda ? "CUDA events" : "steady_clock",
                rec.cuda ? "device" : "host");
-  if (!rec.results.empty()) {
-    const RunSpec& s = rec.results.front().spec;
-    std::fprintf(out, "engine: precision %s%s, CUDA graph %s, weights %s\n", s.precision.c_str(),
-                 s.precision == "fp32" ? " (strict, no TF32)" : "", rec.cuda ? (s.cuda_graph ? "on" : "off") : "n/a",
-                 s.weights.empty() ? "synthetic" : s.weights.c_str());
+  std::string precisions;
+  for (const std::string& prec : rec.precisions) {
+    precisions += (precisions.empty() ? "" : ", ") + prec + (prec == "fp32" ? " (strict, no TF32)" : "");
   }
+  std::fprintf(out, "engine: precision %s, CUDA graph %s, weights %s\n", precisions.empty() ? "fp32" : precisions.c_str(),
+               rec.cuda ? (rec.cuda_graph ? "on" : "off") : "n/a", rec.weights.empty() ? "synthetic" : rec.weights.c_str());
 }
 
 void print_table(std::FILE* out, const RunRecord& rec) {
@@ -58,18 +58,19 @@ void print_table(std::FILE* out, const RunRecord& rec) {
                rec.cuda ? "GPU time (CUDA events)" : "wall time",
                rec.cuda ? "peak device memory used above the baseline (cudaMemGetInfo)" : "not measured on the CPU");
   const char* lat = rec.cuda ? "median ms" : "median ms (CPU)";
-  std::fprintf(out, "%-8s %5s %9s %7s %6s %16s %10s %10s %8s  %s\n", "model", "res", "params M", "GFLOPs", "batch", lat,
+  std::fprintf(out, "%-8s %5s %-6s %9s %7s %6s %16s %10s %10s %8s  %s\n", "model", "res", "prec", "params M", "GFLOPs", "batch", lat,
                "images/s", "mem GiB", "build s", "V100 train-step s (release, not comparable)");
   for (const ConfigResult& r : rec.results) {
     const std::string model = "RS-" + std::to_string(r.spec.depth);
     const std::string v100 = r.v100_train_step_s ? fmt("%.2f", *r.v100_train_step_s) : "-";
     if (!r.ok) {
-      std::fprintf(out, "%-8s %5d  error: %s\n", model.c_str(), r.spec.resolution, r.error.c_str());
+      std::fprintf(out, "%-8s %5d %-6s  error: %s\n", model.c_str(), r.spec.resolution, r.spec.precision.c_str(), r.error.c_str());
       continue;
     }
     std::string batch = std::to_string(r.batch);
     if (r.batch_halvings > 0) batch += "*";
-    std::fprintf(out, "%-8s %5d %9.2f %7.2f %6s %16.2f %10.1f %10s %8.1f  %s%s\n", model.c_str(), r.spec.resolution, r.params_m,
+    std::fprintf(out, "%-8s %5d %-6s %9.2f %7.2f %6s %16.2f %10.1f %10s %8.1f  %s%s\n", model.c_str(), r.spec.resolution,
+                 r.spec.precision.c_str(), r.params_m,
                  r.gflops, batch.c_str(), r.latency_ms.median, r.images_per_s, gib(r.memory.peak).c_str(), r.build_s,
                  v100.c_str(), r.outputs_finite.value_or(true) ? "" : "  WARNING: non-finite logits");
   }

@@ -23,6 +23,14 @@ import torch_peer  # noqa: E402  (imports torch only inside main)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
+def first_table(markdown):
+    """The lines of the first markdown table (the latency table; the memory table follows)."""
+    lines = markdown.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    return lines[start:end]
+
+
 def bench_exe():
     p = os.environ.get("RESNETRS_BENCH") or os.path.join(REPO, "build", "resnetrs-bench")
     p = p if os.path.isabs(p) else os.path.join(REPO, p)
@@ -53,7 +61,10 @@ def run_py(script, *args, timeout=120):
     (["--batch", "0"], "--batch must be in 1..65536"),
     (["--iterations", "0"], "--iterations must be in"),
     (["--duration-s", "-1"], "--duration-s must be in"),
-    (["--precision", "fp64"], "--precision expects fp32|tf32|fp16|bf16"),
+    (["--precision", "fp64"], "--precision expects fp32|tf32|fp16|bf16|fp32x3"),
+    (["--precision", "fp32,,tf32"], "--precision has an empty item"),
+    (["--precision", "fp16,fp16"], "--precision lists fp16 twice"),
+    (["--backend", "cpu", "--precision", "fp32,fp16"], "--precision fp16: the CPU backend has fp32 only"),
     (["--backend", "tpu"], "--backend expects cuda|cpu"),
     (["--cuda-graph", "maybe"], "--cuda-graph expects on|off"),
     (["--table", "--res", "160"], "cannot be combined with --table"),
@@ -107,9 +118,9 @@ def test_cpu_table_is_announced_and_labelled(cpu_table):
     assert "V100 train-step s (release, not comparable)" in r.stdout
     row = next(line for line in lines if line.startswith("RS-50 "))
     cols = row.split()
-    assert cols[1] == "64" and cols[2] == "35.69" and cols[4] == "2", row
+    assert cols[1] == "64" and cols[2] == "fp32" and cols[3] == "35.69" and cols[5] == "2", row
     assert float(cols[5]) > 0 and float(cols[6]) > 0
-    assert "[1/1] RS-50 @64 batch 2" in r.stderr  # the progress line
+    assert "[1/1] RS-50 @64 fp32 batch 2" in r.stderr  # the progress line
 
 
 def test_cpu_table_json_follows_the_schema(cpu_table):
@@ -149,6 +160,46 @@ def test_single_cpu_config():
     assert "at least 3 runs" in r.stdout
 
 
+def test_each_precision_is_a_row_and_a_refused_one_does_not_stop_the_others(tmp_path):
+    """--precision takes a list; the library's refusal of one precision (here the CPU backend's,
+    on a GPU build without RESNETRS_UNVERIFIED_GPU the gate's) is that row's error."""
+    path = tmp_path / "p.json"
+    r = run_bench("--model", "rs50", "--res", "32", "--batch", "1", "--iterations", "1", "--warmup-ms", "0",
+                  "--duration-s", "0", "--precision", "fp16,fp32,fp32x3", "--json", str(path))
+    assert r.returncode == 1, r.stderr  # a config failed
+    doc = json.loads(path.read_text())
+    S.validate(doc, "resnetrs-bench --json")
+    rows = [(x["precision"], x["status"]) for x in doc["results"]]
+    assert rows == [("fp16", "error"), ("fp32", "ok"), ("fp32x3", "error")]
+    assert all("INVALID_ARGUMENT" in x["error"] for x in doc["results"] if x["status"] == "error")
+    lines = r.stdout.splitlines()
+    assert "engine: precision fp16, fp32 (strict, no TF32), fp32x3, CUDA graph n/a, weights synthetic" in lines
+    assert any(line.split()[:4] == ["RS-50", "32", "fp16", "error:"] for line in lines)
+    assert any(line.split()[:3] == ["RS-50", "32", "fp32"] and "error" not in line for line in lines)
+    assert "[2/3] RS-50 @32 fp32 batch 1: median" in r.stderr
+
+
+def test_json_is_written_by_nlohmann_in_the_documented_order(tmp_path):
+    """The document's keys come in the order docs/benchmarks.md lists them; strings with quotes,
+    backslashes and control characters survive; integral floats stay floats."""
+    path = tmp_path / "w.json"
+    weird = str(tmp_path / 'no "such" \\ file\t.h5')
+    r = run_bench("--backend", "cpu", "--model", "rs50", "--res", "32", "--batch", "1", "--iterations", "1",
+                  "--weights", weird, "--json", str(path))
+    assert r.returncode == 1
+    text = path.read_text()
+    doc = json.loads(text)
+    S.validate(doc, "resnetrs-bench --json")
+    assert list(doc) == ["schema", "schema_version", "producer", "created_utc", "command", "environment", "protocol",
+                         "results"]
+    assert list(doc["environment"])[:3] == ["backend", "device_name", "compute_capability"]
+    (row,) = doc["results"]
+    assert list(row) == ["model", "depth", "resolution", "mode", "precision", "layout", "cuda_graph", "weights",
+                         "batch_requested", "batch", "status", "error"]
+    assert row["weights"] == weird and weird in row["error"]
+    assert '"warmup_ms": 200.0' in text  # a float, as the schema's readers expect
+
+
 def test_a_failing_config_is_reported_and_exits_1():
     r = run_bench("--backend", "cpu", "--model", "rs50", "--res", "32", "--batch", "1", "--iterations", "1",
                   "--weights", "/nonexistent/rs50.h5")
@@ -175,8 +226,10 @@ def test_join_writes_text_markdown_json_and_chart(tmp_path):
     assert "tf32 nhwc" in r.stdout and "ours fp32 graph / torch eager tf32" not in r.stdout
     data = png.read_bytes()
     assert data.startswith(PNG_MAGIC) and len(data) > 5000
-    table = [line for line in md.read_text().splitlines() if line.startswith("|")]
+    table = first_table(md.read_text())
     assert len(table) == 2 + 4  # header, rule, four configs
+    memory = md.read_text().split("Peak device memory (GiB)")[1]
+    assert "| RS-420 @320 | 21.00 | 54.52 | 21.33 |" in memory  # the second table: GiB per series
     joined = json.loads(js.read_text())
     rows = {(x["depth"], x["resolution"]): x for x in joined["rows"]}
     ratio = rows[(50, 160)]["ratios"]["ours fp32 graph / torch eager fp32 nchw"]
@@ -348,10 +401,11 @@ def fake_runs(median_ms):
 
 
 def peer_doc(entries):
-    """A torch_peer document from (depth, res, batch, Variant, median ms) with invented numbers."""
+    """A torch_peer document from (depth, res, batch, Variant, median ms) with invented numbers;
+    batch 128 requested (a smaller batch is one halved on out-of-memory)."""
     results = []
     for depth, res, batch, variant, ms in entries:
-        results.append(torch_peer.make_result(depth, res, batch, batch, variant, 1000, 30.0, fake_runs(ms),
+        results.append(torch_peer.make_result(depth, res, 128, batch, variant, 1000, 30.0, fake_runs(ms),
                                               {"peak_bytes": 3 << 30, "steady_peak_bytes": 1 << 30,
                                                "after_build_bytes": 1 << 29, "after_runs_bytes": 1 << 29}, True))
     doc = S.load(TORCH_FIXTURE)
@@ -416,5 +470,112 @@ def test_join_each_precision_against_eager_compiled_and_the_best(tmp_path):
     assert best_bf16["against"] == "torch eager bf16 nhwc" and best_bf16["batches_differ"]
     assert best_bf16["ratio"] == pytest.approx((3.3 / 128) / (4.0 / 64), rel=1e-3)
     assert "ours bf16 graph / best torch bf16" in r.stdout and "0.41*" in r.stdout
-    table = [line for line in md.read_text().splitlines() if line.startswith("|")]
+    table = first_table(md.read_text())
     assert len(table) == 3 and table[2].startswith("| RS-50 @160 |")
+
+
+# ---- the peer for scripts/device-check (issue 18 item 6): config and batch lists, the time ----------
+# ---- budget, compile time reported apart from the latency --------------------------------------
+
+def test_peer_config_and_batch_lists():
+    a = torch_peer.parse_args(["--config", "rs50@160,rs152@256,rs420@320,rs50@160", "--batch", "128,1,128"])
+    assert torch_peer.config_list(a) == [(50, 160), (152, 256), (420, 320)]  # repeats dropped, order kept
+    assert a.batches == [128, 1]
+    assert torch_peer.parse_args(["--model", "rs50", "--batch", "64"]).batches == [64]
+    assert torch_peer.parse_args([]).batches is None
+    for args, fragment in [(["--config", "rs50"], "--config: expected MODEL@RES"),
+                           (["--config", "rs51@160"], "--config: expected MODEL@RES"),
+                           (["--config", "rs50@16"], "--config: expected MODEL@RES"),
+                           (["--config", "rs50@160", "--model", "rs50"], "cannot be combined"),
+                           (["--batch", "0"], "--batch must be a positive integer"),
+                           (["--batch", "128,x"], "--batch must be a positive integer"),
+                           (["--budget-s", "-1"], "--budget-s must not be negative"),
+                           (["--compile-mode", "max-autotune,turbo"], "--compile-mode: expected")]:
+        r = run_py("torch_peer.py", *args)
+        assert r.returncode == 2 and fragment in r.stderr, (args, r.stderr)
+
+
+def test_peer_compile_time_is_reported_apart_from_the_latency():
+    runs = fake_runs(4.1)
+    mem = {"peak_bytes": 3, "steady_peak_bytes": 2, "after_build_bytes": 1, "after_runs_bytes": 1}
+    compiled = torch_peer.make_result(50, 160, 128, 128, V("fp16", "nhwc", "max-autotune"), 1000, 47.5, runs, mem, True,
+                                      compile_s=45.0)
+    eager = torch_peer.make_result(50, 160, 128, 128, V("fp16", "nhwc", None), 1000, 3.0, runs, mem, True, compile_s=2.5)
+    assert compiled["compile_s"] == 45.0 and compiled["build_s"] == 47.5
+    assert compiled["latency_ms"]["max"] < 5  # the compiling call is not a sample
+    assert eager["compile_s"] is None  # eager compiles nothing
+    doc = peer_doc([])
+    doc["results"] = [compiled, eager]
+    S.validate(json.loads(json.dumps(doc)), "peer document")
+    doc["results"][0]["compile_s"] = "45 s"
+    assert any("compile_s" in p for p in S.validation_problems(json.loads(json.dumps(doc))))
+
+
+def test_peer_runs_configs_batches_variants_in_order_within_the_budget(tmp_path, monkeypatch):
+    """Order: config, batch, variant; no run starts after --budget-s (error rows NOT_RUN, exit 0
+    from main for those); the JSON is rewritten after each run."""
+    started = []
+    now = [0.0]
+
+    def fake_run_config(torch, timm, depth, res, a, variant, protocol, index, count, batch=None):
+        started.append((depth, batch, variant.precision, variant.compile_mode))
+        now[0] += 40.0  # each compiled run takes 40 s
+        return torch_peer.make_result(depth, res, batch, batch, variant, 1000, 41.0, fake_runs(4.0),
+                                      {"peak_bytes": 1, "after_build_bytes": 1, "after_runs_bytes": 1}, True,
+                                      compile_s=39.0)
+
+    monkeypatch.setattr(torch_peer, "run_config", fake_run_config)
+    out = tmp_path / "compiled.json"
+    a = torch_peer.parse_args(["--config", "rs50@160", "--batch", "128,1", "--mode", "fp16,tf32",
+                               "--compile-mode", "max-autotune", "--no-eager", "--budget-s", "100", "--json", str(out)])
+    env = S.load(TORCH_FIXTURE)["environment"]
+    proto = S.load(TORCH_FIXTURE)["protocol"]
+
+    class FakeTorch:
+        __version__ = "2.11.0"
+
+    results = torch_peer.run_all(FakeTorch, None, a, torch_peer.config_list(a), proto, env, "torch_peer.py ...",
+                                 clock=lambda: now[0])
+    # 0 s, 40 s, 80 s start; at 120 s the budget of 100 s is spent.
+    assert started == [(50, 128, "fp16", "max-autotune"), (50, 128, "tf32", "max-autotune"), (50, 1, "fp16", "max-autotune")]
+    assert [r["status"] for r in results] == ["ok", "ok", "ok", "error"]
+    assert results[3]["error"].startswith("NOT_RUN: the time budget (--budget-s 100)") and results[3]["batch"] == 1
+    written = S.load(str(out))  # the last rewrite holds every row
+    assert len(written["results"]) == 4 and not os.path.exists(str(out) + ".partial")
+
+
+def test_join_keeps_batch_1_apart_and_compares_fp32x3_with_strict_fp32(tmp_path):
+    ours = S.load(OURS_FIXTURE)
+    base = next(r for r in ours["results"] if r["status"] == "ok" and r["depth"] == 50)
+    results = []
+    for prec, batch, ms in (("fp32", 128, 18.0), ("fp32x3", 128, 9.0), ("fp32", 1, 2.3), ("fp16", 1, 0.6)):
+        r = json.loads(json.dumps(base))
+        r["precision"], r["batch"], r["batch_requested"] = prec, batch, batch
+        r["latency_ms"] = S.summarize([ms] * 5)
+        r["samples_ms"], r["iterations"] = [ms] * 5, 5
+        r["memory"]["peak_bytes"] = (1 << 30) if batch == 128 else (1 << 28)
+        results.append(r)
+    ours["results"] = results
+    peer = peer_doc([(50, 160, 128, V("fp32", "nchw", None), 27.0)])
+    p1 = torch_peer.make_result(50, 160, 1, 1, V("fp32", "nchw", None), 1000, 3.0, fake_runs(10.0),
+                                {"peak_bytes": 3 << 28, "steady_peak_bytes": 1 << 28, "after_build_bytes": 1,
+                                 "after_runs_bytes": 1}, True)
+    peer["results"].append(p1)
+    paths = []
+    for name, doc in (("ours.json", ours), ("peer.json", peer)):
+        (tmp_path / name).write_text(json.dumps(doc))
+        paths.append(str(tmp_path / name))
+    js, md = tmp_path / "joined.json", tmp_path / "joined.md"
+    r = run_py("join_results.py", *paths, "--json", str(js), "--markdown", str(md))
+    assert r.returncode == 0, r.stderr
+    assert "repeats" not in r.stderr  # batch 1 is its own row, not a repeat of batch 128
+    joined = json.loads(js.read_text())
+    rows = {x["label"]: x for x in joined["rows"]}
+    assert list(rows) == ["RS-50 @160", "RS-50 @160 b1"]
+    assert rows["RS-50 @160"]["ratios"]["ours fp32x3 graph / torch eager fp32 nchw"]["ratio"] == pytest.approx(9.0 / 27.0)
+    assert rows["RS-50 @160 b1"]["ratios"]["ours fp32 graph / torch eager fp32 nchw"]["ratio"] == pytest.approx(2.3 / 10.0)
+    assert rows["RS-50 @160 b1"]["cells"]["ours fp32x3 graph"] is None
+    text = md.read_text()
+    assert "| RS-50 @160 b1 | 2.30 | - | 0.60 | 10.00 |" in text  # no '(b1)' mark: the row's own batch
+    # Memory: ours peak (cudaMemGetInfo), PyTorch's steady state where measured.
+    assert "| RS-50 @160 b1 | 0.25 | - | 0.25 | 0.25 |" in text.split("Peak device memory (GiB)")[1]
