@@ -83,7 +83,8 @@ def _label_of(field: str, where: str) -> int:
     try:
         label = int(field)
     except ValueError:
-        raise InvalidArgumentError(f"{where}: class '{field}' is neither a class index 0..999 nor a WordNet id") from None
+        raise InvalidArgumentError(f"{where}: class '{field}' is neither a class index 0..999 "
+                                   "nor a WordNet id") from None
     if not 0 <= label < 1000:
         raise InvalidArgumentError(f"{where}: class index {label} outside 0..999")
     return label
@@ -124,7 +125,8 @@ def read_devkit_ground_truth(path: str, images: Optional[str] = None) -> List[Sa
             try:
                 devkit_id = int(field)
             except ValueError:
-                raise InvalidArgumentError(f"{path}:{n}: expected an ILSVRC2012_ID 1..1000, found {field[:40]!r}") from None
+                raise InvalidArgumentError(f"{path}:{n}: expected an ILSVRC2012_ID 1..1000, "
+                                           f"found {field[:40]!r}") from None
             if not 1 <= devkit_id <= 1000:
                 raise InvalidArgumentError(f"{path}:{n}: ILSVRC2012_ID {devkit_id} outside 1..1000")
             out.append(Sample(os.path.join(base, DEVKIT_IMAGE_NAME.format(n)), index[order[devkit_id - 1]]))
@@ -148,7 +150,8 @@ def read_dataset(data: "str | os.PathLike[str]", images: Optional[str] = None) -
     data = os.fspath(data)
     if os.path.isdir(data):
         if images is not None:
-            raise InvalidArgumentError(f"{data} is a class folder: --images applies to a list or ground-truth file only")
+            raise InvalidArgumentError(f"{data} is a class folder: --images applies to a list or ground-truth "
+                                       "file only")
         return read_image_folder(data)
     if not os.path.exists(data):
         raise InvalidArgumentError(f"{data}: no such file or folder (expected a class folder, a list file or "

@@ -37,8 +37,8 @@ def load_image(source: Union[str, "os.PathLike[str]", bytes], size: Union[int, T
         h, w = (size, size) if isinstance(size, int) else tuple(size)
         expected = (3, h, w) if layout == "nchw" else (h, w, 3)
         if getattr(out, "shape", None) != expected:
-            raise InvalidArgumentError(f"out has shape {getattr(out, 'shape', type(out).__name__)}, expected {expected} "
-                                       f"(size {size}, layout '{layout}')")
+            found = getattr(out, "shape", type(out).__name__)
+            raise InvalidArgumentError(f"out has shape {found}, expected {expected} (size {size}, layout '{layout}')")
         _core.load_image_into(source, out, preprocess, crop_pct, layout, max_pixels)
         return out
     return _core.load_image(source, size, preprocess, crop_pct, layout, max_pixels)

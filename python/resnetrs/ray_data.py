@@ -36,7 +36,8 @@ def _ray():
         import ray
         import ray.data  # noqa: F401 - the [data] extra
     except ImportError as e:
-        raise ImportError(f"resnetrs.ray_data needs Ray Data: pip install 'resnetrs[ray]' (or 'ray[data]'): {e}") from None
+        raise ImportError(f"resnetrs.ray_data needs Ray Data: pip install 'resnetrs[ray]' (or 'ray[data]'): "
+                          f"{e}") from None
     return ray
 
 

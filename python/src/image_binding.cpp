@@ -28,9 +28,10 @@ using Size = std::variant<int, std::tuple<int, int>>;
 // bytes first: a bytes object would also convert to a path (os.fspath accepts bytes).
 using Source = std::variant<nb::bytes, std::filesystem::path>;
 
-// The C options of a load: `preprocess`, `crop_pct`, `layout` and `max_pixels` from Python; the size is set by the caller.
-resnetrs_image_options_t image_options(const std::string& preprocess, std::optional<float> crop_pct, const std::string& layout,
-                                       std::optional<int64_t> max_pixels) {
+// The C options of a load: `preprocess`, `crop_pct`, `layout` and `max_pixels` from Python; the
+// caller sets the size.
+resnetrs_image_options_t image_options(const std::string& preprocess, std::optional<float> crop_pct,
+                                       const std::string& layout, std::optional<int64_t> max_pixels) {
   resnetrs_image_options_t o;
   check(resnetrs_image_options_init(&o));
   if (preprocess == "release") {
@@ -115,7 +116,9 @@ void load_image_into(const Source& source, nb::handle out, const std::string& pr
                   (nhwc ? "[H, W, 3] (layout 'nhwc')" : "[3, H, W] (layout 'nchw')"));
   }
   const size_t h = nhwc ? a.shape(0) : a.shape(1), w = nhwc ? a.shape(1) : a.shape(2);
-  if (h > size_t(INT32_MAX) || w > size_t(INT32_MAX)) raise_invalid("out has shape " + shape_string(AnyArray(a)) + ": too large");
+  if (h > size_t(INT32_MAX) || w > size_t(INT32_MAX)) {
+    raise_invalid("out has shape " + shape_string(AnyArray(a)) + ": too large");
+  }
   o.height = int32_t(h);
   o.width = int32_t(w);
   decode_into(source, o, static_cast<float*>(a.data()));  // `a` keeps the array alive meanwhile

@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib.util
 import io
 import os
-import shutil
 from typing import Dict, List, NamedTuple
 
 import numpy as np
@@ -129,7 +128,3 @@ def add_corrupt_files(root: str, wnid: str) -> List[str]:
             f.write(data)
         out.append(p)
     return out
-
-
-def copy_tree(src: str, dst: str) -> None:
-    shutil.copytree(src, dst)
