@@ -187,8 +187,9 @@ def test_devkit_order_is_the_devkits():
 def test_corrupt_files_are_counted_and_named(weights, data, tmp_path):
     preds = tmp_path / "pred.tsv"
     r = P.run_cli("validate", "--weights", weights, data["corrupt"], "--size", V.RES, "--backend", "cpu",
-                  "--batch", 5, "--predictions", preds)
+                  "--batch", 5, "--predictions", preds, "--progress")
     assert r.returncode == 1, r.stderr  # some images failed
+    assert "top-1 100.00%" in r.stderr  # the progress bar (forced: stderr is no terminal here)
     n, bad = len(data["images"]), data["bad"]
     assert f"images     {n + len(bad)} ({n} classified, {len(bad)} failed)" in r.stdout
     assert "top-1      100.000 %" in r.stdout and "bound by   " in r.stdout
