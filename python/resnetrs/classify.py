@@ -1,5 +1,5 @@
-"""`resnetrs classify --weights W.h5 IMAGE... [--top 5] [--batch N] [--workers K] [--backend B] [--json]`: the top-k
-ImageNet classes of each image with their softmax probabilities.
+"""`resnetrs classify --weights W.h5 IMAGE... [--top 5] [--batch N] [--workers K] [--backend B] [--json]`:
+the top-k ImageNet classes of each image with their softmax probabilities.
 
 Images are decoded and preprocessed by the C API (resnetrs.load_image: JPEG/PNG, the release's
 evaluation transform by default); a .npy file is taken as already preprocessed pixels [3, S, S]
@@ -122,6 +122,7 @@ def classify(args: argparse.Namespace) -> int:
     bar = _progress(n, show)
     results: List[Dict[str, object]] = [{} for _ in range(n)]
     failed = 0
+
     def loader(path: str, out: np.ndarray) -> None:
         if path.lower().endswith(".npy"):
             out[...] = load_pixels(path, size, args.preprocess, args.crop_pct)
