@@ -6,7 +6,9 @@
         classes, probs = resnetrs.topk(logits, k=5)
 
 Engine is the C API's engine (libresnetrs, bundled); every error is a subclass of resnetrs.Error.
-The command line is `resnetrs` (convert, classify). Full guide: docs/python.md.
+resnetrs.validate() measures accuracy on a labelled image set; ImageBatches decodes images in
+threads into batches for a loop of one's own (docs/validate.md). The command line is `resnetrs`
+(convert, classify, validate). Full guide: docs/python.md.
 """
 
 from . import _core
@@ -16,11 +18,15 @@ from .errors import (CublasError, CudaError, CudnnError, Error, ImageInvalidErro
                      WeightsInvalidError, error_class)
 from .images import HAS_IMAGES, load_image
 from .labels import ImageNetClass, imagenet_classes
+from .dataset import Sample, read_dataset
+from .pipeline import Batch, ImageBatches
+from .validation import Prediction, ValidationResult, validate
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Engine", "EngineInfo", "topk", "load_image", "HAS_IMAGES", "imagenet_classes", "ImageNetClass",
+    "validate", "ValidationResult", "Prediction", "ImageBatches", "Batch", "read_dataset", "Sample",
     "build_info", "library_version", "Error", "InvalidArgumentError", "IoError", "WeightsInvalidError",
     "OutOfMemoryError", "NoDeviceError", "UnsupportedDeviceError", "CudaError", "CudnnError", "CublasError",
     "InternalError", "ImageInvalidError", "error_class",

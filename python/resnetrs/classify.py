@@ -1,11 +1,11 @@
-"""`resnetrs classify --weights W.h5 IMAGE... [--top 5] [--batch N] [--backend B] [--json]`: the top-k
-ImageNet classes of each image with their softmax probabilities.
+"""`resnetrs classify --weights W.h5 IMAGE... [--top 5] [--batch N] [--workers K] [--backend B] [--json]`:
+the top-k ImageNet classes of each image with their softmax probabilities.
 
 Images are decoded and preprocessed by the C API (resnetrs.load_image: JPEG/PNG, the release's
 evaluation transform by default); a .npy file is taken as already preprocessed pixels [3, S, S]
-float32 on the 0..255 scale. They run in batches on one engine; top-k is resnetrs_topk. An image
-that fails is reported (stderr, and in --json) and the others are still classified; the exit
-status is then 1. Usage errors exit with 2.
+float32 on the 0..255 scale. They run in batches on one engine while K threads decode the next
+batches (resnetrs.pipeline); top-k is resnetrs_topk. An image that fails is reported (stderr, and
+in --json) and the others are still classified; the exit status is then 1. Usage errors exit with 2.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from . import _core
 from .errors import Error, InvalidArgumentError
 from .images import load_image
 from .labels import imagenet_classes
+from .pipeline import ImageBatches
 
 PROG = "resnetrs classify"
 DEFAULT_SIZE = 224
@@ -52,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preprocess", choices=("release", "timm"), default="release",
                    help="release (default): the TF1 release's evaluation transform; timm: timm's")
     p.add_argument("--crop-pct", type=float, default=None, metavar="F", help="timm's crop_pct (with --preprocess timm)")
+    p.add_argument("--workers", type=int, default=None, metavar="K",
+                   help="threads decoding the next batches while the engine runs (default: the cores)")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
     p.add_argument("--progress", dest="progress", action="store_const", const=True, default=None,
                    help="always show the progress bar (default: on a terminal, for more than one batch)")
@@ -119,29 +122,32 @@ def classify(args: argparse.Namespace) -> int:
     bar = _progress(n, show)
     results: List[Dict[str, object]] = [{} for _ in range(n)]
     failed = 0
-    with engine:
-        for start in range(0, n, args.batch):
-            chunk = range(start, min(start + args.batch, n))
-            ok, pixels = [], []
-            for i in chunk:
+
+    def loader(path: str, out: np.ndarray) -> None:
+        if path.lower().endswith(".npy"):
+            out[...] = load_pixels(path, size, args.preprocess, args.crop_pct)
+        else:  # decoded straight into its row of the batch
+            load_image(path, size=size, preprocess=args.preprocess, crop_pct=args.crop_pct, out=out)
+
+    # The decoding pipeline (resnetrs.pipeline): --workers threads load the next batches while the
+    # engine runs this one; results stay in the order of the arguments.
+    with engine, ImageBatches(args.images, args.batch, size=size, workers=args.workers, loader=loader) as batches:
+        for b in batches:
+            for i, e in b.failures:
                 path = args.images[i]
-                try:
-                    pixels.append(load_pixels(path, size, args.preprocess, args.crop_pct))
-                    ok.append(i)
-                except Error as e:
-                    failed += 1
-                    msg = str(e) if path in str(e) else f"{path}: {e}"  # always name the file
-                    results[i] = {"image": path, "error": {"type": type(e).__name__, "status": e.status_name,
-                                                           "message": msg}}
-                    print(f"{PROG}: error: {type(e).__name__}: {msg}", file=sys.stderr)
-            if ok:
-                logits = engine(np.stack(pixels))
+                failed += 1
+                msg = str(e) if path in str(e) else f"{path}: {e}"  # always name the file
+                results[i] = {"image": path, "error": {"type": type(e).__name__,
+                                                       "status": getattr(e, "status_name", "IO_ERROR"), "message": msg}}
+                print(f"{PROG}: error: {type(e).__name__}: {msg}", file=sys.stderr)
+            if b.indices:
+                logits = engine(b.pixels)
                 idx, probs = _core.topk(logits, args.top)
-                for row, i in enumerate(ok):
+                for row, i in enumerate(b.indices):
                     top = [dict(_class_of(int(c), names), prob=float(p)) for c, p in zip(idx[row], probs[row])]
                     results[i] = {"image": args.images[i], "top": top}
             if bar is not None:
-                bar.update(len(chunk))
+                bar.update(len(b.indices) + len(b.failures))
     if bar is not None:
         bar.close()
     _print(results, args, info)
@@ -176,6 +182,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     if args.top < 1:
         print(f"{PROG}: error: --top {args.top}: expected >= 1", file=sys.stderr)
+        return 2
+    if args.workers is not None and args.workers < 1:
+        print(f"{PROG}: error: --workers {args.workers}: expected >= 1", file=sys.stderr)
         return 2
     if args.size is not None and args.size < 1:
         print(f"{PROG}: error: --size {args.size}: expected >= 1", file=sys.stderr)

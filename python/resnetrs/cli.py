@@ -1,5 +1,6 @@
-"""The `resnetrs` command: `resnetrs convert ...` (the checkpoint converter) and
-`resnetrs classify ...` (top-k ImageNet classes of image files). See docs/python.md."""
+"""The `resnetrs` command: `resnetrs convert ...` (the checkpoint converter), `resnetrs classify ...`
+(top-k ImageNet classes of image files) and `resnetrs validate ...` (accuracy on a labelled image
+set). See docs/python.md and docs/validate.md."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ USAGE = """usage: resnetrs COMMAND ...
 commands:
   convert    convert a ResNet-RS checkpoint (TF1, timm, Keras) into a weights file (docs/converter.md)
   classify   top-k ImageNet classes of image files with a weights file
+  validate   top-1 / top-5 accuracy of a weights file on a labelled image set (docs/validate.md)
 
 `resnetrs COMMAND --help` describes a command; `resnetrs --version` prints the versions.
 """
@@ -32,7 +34,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     if command == "classify":
         from .classify import main as classify_main
         return classify_main(rest)
-    print(f"resnetrs: error: unknown command '{command}' (expected convert or classify; see resnetrs --help)",
+    if command == "validate":
+        from .validation import main as validate_main
+        return validate_main(rest)
+    print(f"resnetrs: error: unknown command '{command}' (expected convert, classify or validate; see resnetrs --help)",
           file=sys.stderr)
     return 2
 
