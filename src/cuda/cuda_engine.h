@@ -37,6 +37,8 @@
 #include "cuda/device_info.h"
 #include "cuda/device_weights.h"
 #include "cuda/engine_plan.h"
+#include "cuda/act_kernels.h"
+#include "cuda/precision_policy.h"
 #include "engine/engine.h"
 #include "kernels/normalize_input.cuh"
 #include "kernels/tensor_layout.cuh"
@@ -86,14 +88,17 @@ class CudaEngine final : public Engine {
   ConvGeometry geometry(const ConvShape& s, int batch) const;
   void allocate_buffers();
   void tune();
-  ConvChoice effective_choice(LegacyConv& conv, const ConvChoice& tuned, const std::string& name) const;
+  ConvChoice effective_choice(LegacyConv& conv, const ConvChoice& tuned, const ConvShape& shape, int batch) const;
+  const cuda::DeviceConv& layer_weights(int layer) const;
+  LegacyConv make_conv(const ConvShape& s, int batch) const;
   BatchState& batch_state(int batch);
   void capture_graph(BatchState& st);
   void bind_stream(cudaStream_t s);
   void forward(BatchState& st, cudaStream_t s);
   void after_op(const std::string& what, cudaStream_t s);
   void run_device_locked(const float* input, int batch, float* logits, cudaStream_t s);
-  float* buf(int b) const { return m_buffers[b].floats(); }
+  void* buf(int b) const { return m_buffers[b].get(); }
+  cuda::Act act() const { return cuda::Act{m_policy.act, m_layout}; }
 
   // Declared first, so destroyed last: restores the caller's current device after every member
   // (freed with the engine's device current) is gone.
@@ -108,7 +113,7 @@ class CudaEngine final : public Engine {
   NetworkDesc m_net;
   cuda::EnginePlan m_plan;
   cuda::DeviceInfo m_device;
-  bool m_strict = true;
+  cuda::PrecisionPolicy m_policy;  // chosen once at build (precision_policy.h)
   TensorLayout m_layout = TensorLayout::kNCHW;
   TensorLayout m_input_layout = TensorLayout::kNCHW;
   kernels::NormalizeParams m_norm{};

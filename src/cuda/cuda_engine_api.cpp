@@ -9,6 +9,8 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "cuda/cuda_engine.h"
+#include "cuda/cutlass_conv.h"
+#include "cuda/precision_policy.h"
 #include "engine/engine.h"
 #include "engine/gpu_gate.h"
 
@@ -72,6 +74,12 @@ std::unique_ptr<Engine> make_cuda_engine_ex(const FoldedWeights& weights, const 
   validate_engine_options(weights, options);
   require_cuda_backend_supports(weights.config);  // before any CUDA call: the same refusal with or without a GPU
   require_cuda_precision_available(options.precision);
+  if (options.precision == Precision::kFp32x3 && !cuda::cutlass_convs_built()) {
+    throw_error(Status::kInvalidArgument,
+                "precision fp32x3 needs the CUTLASS 3xTF32 kernels, and this library was built without them "
+                "(RESNETRS_CUTLASS=OFF or the CUTLASS headers were not found; docs/cutlass.md)");
+  }
+  (void)cuda::precision_policy(options.precision);  // an unknown precision is refused here, before any CUDA call
   return std::make_unique<CudaEngine>(weights, options, tweaks);
 }
 

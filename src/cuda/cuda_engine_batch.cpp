@@ -32,8 +32,8 @@ CudaEngine::BatchState& CudaEngine::batch_state(int batch) {
         ShapeState ss{std::move(m_tuned_convs[u]), m_tuned[u]};
         st->shapes.push_back(std::move(ss));
       } else {
-        LegacyConv conv(m_cudnn.get(), geometry(s, batch), m_strict);
-        ConvChoice c = effective_choice(conv, m_tuned[u], s.name);
+        LegacyConv conv = make_conv(s, batch);
+        ConvChoice c = effective_choice(conv, m_tuned[u], s, batch);
         st->shapes.push_back(ShapeState{std::move(conv), c});
       }
     } catch (const Error& e) {

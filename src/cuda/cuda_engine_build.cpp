@@ -10,7 +10,6 @@
 
 #include "common/error.h"
 #include "cuda/cuda_engine.h"
-#include "engine/gpu_gate.h"
 
 namespace resnetrs {
 
@@ -32,21 +31,14 @@ using cuda_engine_detail::kCublasWorkspaceBytes;
 CudaEngine::CudaEngine(const FoldedWeights& weights, const EngineOptions& options, const CudaEngineTweaks& tweaks)
     : m_options(options), m_tweaks(tweaks), m_net(describe_network(weights.config, options.height, options.width)) {
   const auto t0 = std::chrono::steady_clock::now();
-  if (precision_is_unverified_on_gpu(options.precision)) {  // passed the gate: RESNETRS_UNVERIFIED_GPU=ON
-    throw_error(Status::kInvalidArgument, std::string("precision ") + precision_name(options.precision) +
-                                              " is not implemented yet by the CUDA backend (use fp32 or tf32)");
-  }
-  RESNETRS_CHECK_ARG(options.precision == Precision::kFp32 || options.precision == Precision::kTf32,
-                     "unknown precision " + std::to_string(int(options.precision)));
   RESNETRS_CHECK_ARG(options.input_layout == Layout::kNCHW || options.input_layout == Layout::kNHWC,
                      "unknown input layout " + std::to_string(int(options.input_layout)));
-  m_strict = options.precision == Precision::kFp32;
-  // Measured on the H200 (docs/device-notes.md): strict fp32 is faster in NCHW, TF32 in NHWC.
-  switch (tweaks.layout) {
-    case CudaEngineTweaks::LayoutChoice::kNCHW: m_layout = TensorLayout::kNCHW; break;
-    case CudaEngineTweaks::LayoutChoice::kNHWC: m_layout = TensorLayout::kNHWC; break;
-    default: m_layout = m_strict ? TensorLayout::kNCHW : TensorLayout::kNHWC; break;
-  }
+  // The numeric policy (unknown precision: kInvalidArgument) and the activation layout, before
+  // any CUDA call; the device's compute capability is checked against it once it is selected.
+  m_policy = cuda::precision_policy(options.precision);
+  m_layout = cuda::choose_layout(m_policy, tweaks.layout == CudaEngineTweaks::LayoutChoice::kNCHW   ? cuda::LayoutRequest::kNCHW
+                                           : tweaks.layout == CudaEngineTweaks::LayoutChoice::kNHWC ? cuda::LayoutRequest::kNHWC
+                                                                                                    : cuda::LayoutRequest::kAuto);
   m_input_layout = options.input_layout == Layout::kNHWC ? TensorLayout::kNHWC : TensorLayout::kNCHW;
   for (int c = 0; c < 3; ++c) {
     RESNETRS_CHECK_ARG(weights.input_std[c] > 0.0f, "input_std must be positive");
@@ -64,16 +56,18 @@ CudaEngine::CudaEngine(const FoldedWeights& weights, const EngineOptions& option
   }
   m_device = cuda::select_device(options.device);  // makes options.device current
   if (tweaks.verbose) std::fprintf(stderr, "resnetrs cuda: %s\n", m_device.describe().c_str());
+  m_policy = cuda::select_precision_policy(options.precision, m_device.cc_major, m_device.cc_minor);
+  if (tweaks.verbose) std::fprintf(stderr, "resnetrs cuda: precision %s\n", cuda::describe(m_policy).c_str());
 
   m_plan = cuda::make_engine_plan(m_net);
   m_stream = cuda::make_stream();
   m_done = cuda::make_event(false);
   m_cudnn = cuda::make_cudnn();
   m_cublas = cuda::make_cublas();
-  RESNETRS_CUBLAS_CHECK(cublasSetMathMode(m_cublas.get(), m_strict ? CUBLAS_DEFAULT_MATH : CUBLAS_TF32_TENSOR_OP_MATH));
+  RESNETRS_CUBLAS_CHECK(cublasSetMathMode(m_cublas.get(), m_policy.cublas_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
   RESNETRS_CUBLAS_CHECK(cublasSetPointerMode(m_cublas.get(), CUBLAS_POINTER_MODE_HOST));
 
-  m_weights = cuda::upload_weights(weights, m_net, m_layout == TensorLayout::kNHWC);
+  m_weights = cuda::upload_weights(weights, m_net, m_layout == TensorLayout::kNHWC, m_policy.act);
   allocate_buffers();
   bind_stream(m_stream.get());
 
@@ -172,8 +166,9 @@ ConvGeometry CudaEngine::geometry(const ConvShape& s, int batch) const {
 void CudaEngine::allocate_buffers() {
   const size_t n = size_t(m_options.max_batch);
   for (int b = 0; b < cuda::kBufCount; ++b) {
-    const size_t floats = size_t(m_plan.buffer_floats[b]) * n;
-    m_buffers[b] = DeviceBuffer(std::max<size_t>(floats, 1) * sizeof(float), std::string("activation buffer ") + cuda::buf_name(b));
+    const size_t elements = size_t(m_plan.buffer_floats[b]) * n;  // in the policy's activation type
+    m_buffers[b] = DeviceBuffer(std::max<size_t>(elements, 1) * size_t(m_policy.act_bytes),
+                                std::string("activation buffer ") + cuda::buf_name(b));
     // Zero once: the fused cuDNN call is given z = y with alpha2 = 0, and tuning reads these
     // buffers before anything was written; never let it see uninitialized bit patterns.
     RESNETRS_CUDA_CHECK(cudaMemset(m_buffers[b].get(), 0, m_buffers[b].bytes()));

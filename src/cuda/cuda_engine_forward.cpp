@@ -8,9 +8,7 @@
 #include "common/error.h"
 #include "cuda/conv_tuner.h"
 #include "cuda/cuda_engine.h"
-#include "kernels/avg_pool_2x2.cuh"
-#include "kernels/block_tail.cuh"
-#include "kernels/global_avg_pool.cuh"
+#include "cuda/cutlass_conv.h"
 #include "kernels/se_excite.cuh"
 
 namespace resnetrs {
@@ -39,8 +37,17 @@ void CudaEngine::forward(BatchState& st, cudaStream_t s) {
     const cuda::ConvLayer& l = m_plan.convs[size_t(layer)];
     ShapeState& ss = st.shapes[size_t(l.unique)];
     try {
-      cuda::run_conv_choice(ss.conv, l.shape.relu(), ss.choice, buf(l.in), dc.weight, dc.bias, buf(l.out), m_workspace.get(),
-                            m_workspace.bytes(), m_layout, s);
+      if (ss.choice.mode == cuda::ConvMode::kCutlass) {
+        cuda::CutlassOperands ops;
+        ops.x = static_cast<const float*>(buf(l.in));
+        ops.w = static_cast<const float*>(dc.weight);
+        ops.bias = dc.bias;
+        ops.y = static_cast<float*>(buf(l.out));
+        cuda::run_cutlass_conv(ss.choice.algo, l.shape, n, ops, s);
+      } else {
+        cuda::run_conv_choice(ss.conv, l.shape.relu(), ss.choice, buf(l.in), dc.weight, dc.bias, buf(l.out),
+                              m_workspace.get(), m_workspace.bytes(), m_layout, s, dc.bias_conv);
+      }
     } catch (const Error& e) {
       throw Error(e.status(), "layer " + l.shape.name + " (batch " + std::to_string(n) + ", " + ss.choice.to_string() +
                                   "): " + e.what());
@@ -60,7 +67,7 @@ void CudaEngine::forward(BatchState& st, cudaStream_t s) {
     const bool b3_in_conv = conv(bp.conv3, db.conv3);
     const float* b3 = b3_in_conv ? nullptr : db.conv3.bias;
     try {
-      kernels::launch_global_avg_pool(buf(cuda::kBufT3), b3, m_pooled.floats(), n, b.cout, hw, m_layout, s);
+      cuda::act_global_avg_pool(buf(cuda::kBufT3), b3, m_pooled.floats(), act(), n, b.cout, hw, s);
       kernels::launch_dense_act(m_pooled.floats(), db.se_w1, db.se_b1, m_hidden.floats(), n, b.cout, b.se_channels,
                                 kernels::DenseActivation::kRelu, s);
       kernels::launch_dense_act(m_hidden.floats(), db.se_w2, db.se_b2, m_gate.floats(), n, b.se_channels, b.cout,
@@ -69,12 +76,12 @@ void CudaEngine::forward(BatchState& st, cudaStream_t s) {
       throw Error(e.status(), b.name + "/se (batch " + std::to_string(n) + "): " + e.what());
     }
     after_op(b.name + "/se", s);
-    const float* shortcut = buf(cuda::kBufX);
+    const void* shortcut = buf(cuda::kBufX);
     const float* bsc = nullptr;
     if (bp.shortcut >= 0) {
       if (b.pool_shortcut) {
         try {
-          kernels::launch_avg_pool_2x2_same(buf(cuda::kBufX), buf(cuda::kBufPI), n, b.cin, b.h_in, b.w_in, m_layout, s);
+          cuda::act_avg_pool_2x2_same(buf(cuda::kBufX), buf(cuda::kBufPI), act(), n, b.cin, b.h_in, b.w_in, s);
         } catch (const Error& e) {
           throw Error(e.status(), b.name + "/shortcut_pool (batch " + std::to_string(n) + "): " + e.what());
         }
@@ -85,8 +92,7 @@ void CudaEngine::forward(BatchState& st, cudaStream_t s) {
       bsc = bsc_in_conv ? nullptr : db.shortcut.bias;
     }
     try {
-      kernels::launch_block_tail(buf(cuda::kBufT3), b3, m_gate.floats(), shortcut, bsc, buf(cuda::kBufX), n, b.cout, hw,
-                                 m_layout, s);
+      cuda::act_block_tail(buf(cuda::kBufT3), b3, m_gate.floats(), shortcut, bsc, buf(cuda::kBufX), act(), n, b.cout, hw, s);
     } catch (const Error& e) {
       throw Error(e.status(), b.name + "/tail (batch " + std::to_string(n) + "): " + e.what());
     }
@@ -97,8 +103,8 @@ void CudaEngine::forward(BatchState& st, cudaStream_t s) {
   // major view for cuBLAS: C[K, n] = op(A)[K, 2048] * B[2048, n] with A = W viewed as [2048, K]
   // (lda 2048, transposed) and B = pooled viewed as [2048, n] (ldb 2048).
   try {
-    kernels::launch_global_avg_pool(buf(cuda::kBufX), nullptr, m_head_pooled.floats(), n, kFinalChannels,
-                                    m_net.final_h * m_net.final_w, m_layout, s);
+    cuda::act_global_avg_pool(buf(cuda::kBufX), nullptr, m_head_pooled.floats(), act(), n, kFinalChannels,
+                              m_net.final_h * m_net.final_w, s);
     const float alpha = 1.0f, beta = 0.0f;
     RESNETRS_CUBLAS_CHECK(cublasSgemm(m_cublas.get(), CUBLAS_OP_T, CUBLAS_OP_N, m_net.num_classes, n, kFinalChannels, &alpha,
                                       m_weights.dense_weight, kFinalChannels, m_head_pooled.floats(), kFinalChannels, &beta,

@@ -8,7 +8,6 @@
 #include "common/error.h"
 #include "cuda/cuda_engine.h"
 #include "kernels/bias_add.cuh"
-#include "kernels/normalize_input.cuh"
 
 namespace resnetrs {
 
@@ -23,8 +22,7 @@ void CudaEngine::run_device_locked(const float* input, int batch, float* logits,
   BatchState& st = batch_state(batch);
   if (m_has_run && s != m_last_stream) RESNETRS_CUDA_CHECK(cudaStreamWaitEvent(s, m_done.get(), 0));
   try {
-    kernels::launch_normalize_input(input, m_input_layout, buf(cuda::kBufX), m_layout, batch, m_net.height, m_net.width,
-                                    m_norm, s);
+    cuda::act_normalize_input(input, m_input_layout, buf(cuda::kBufX), act(), batch, m_net.height, m_net.width, m_norm, s);
   } catch (const Error& e) {
     throw Error(e.status(), std::string("input normalization: ") + e.what());
   }
