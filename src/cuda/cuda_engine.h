@@ -38,6 +38,7 @@
 #include "cuda/device_weights.h"
 #include "cuda/engine_plan.h"
 #include "cuda/act_kernels.h"
+#include "cuda/activation_arena.h"
 #include "cuda/precision_policy.h"
 #include "engine/engine.h"
 #include "kernels/normalize_input.cuh"
@@ -86,6 +87,7 @@ class CudaEngine final : public Engine {
   };
 
   ConvGeometry geometry(const ConvShape& s, int batch) const;
+  cuda::ArenaLayout choose_arena(const CudaEngineTweaks& tweaks) const;
   void allocate_buffers();
   void tune();
   ConvChoice effective_choice(LegacyConv& conv, const ConvChoice& tuned, const ConvShape& shape, int batch) const;
@@ -97,7 +99,9 @@ class CudaEngine final : public Engine {
   void forward(BatchState& st, cudaStream_t s);
   void after_op(const std::string& what, cudaStream_t s);
   void run_device_locked(const float* input, int batch, float* logits, cudaStream_t s);
-  void* buf(int b) const { return m_buffers[b].get(); }
+  // A tensor's address in the arena (activation_arena.h).
+  void* at(const cuda::Slot& s) const { return static_cast<char*>(m_arena.get()) + s.offset; }
+  float* at_f32(const cuda::Slot& s) const { return static_cast<float*>(at(s)); }
   cuda::Act act() const { return cuda::Act{m_policy.act, m_layout}; }
 
   // Declared first, so destroyed last: restores the caller's current device after every member
@@ -124,9 +128,9 @@ class CudaEngine final : public Engine {
   cuda::UniqueCublas m_cublas;
 
   cuda::DeviceWeights m_weights;
-  DeviceBuffer m_buffers[cuda::kBufCount];
-  DeviceBuffer m_pooled, m_hidden, m_gate, m_head_pooled, m_logits_raw;  // small per-batch vectors
-  DeviceBuffer m_host_input, m_host_logits;                              // run_host staging
+  cuda::ArenaLayout m_slots;  // every tensor's place in m_arena (per role, or by liveness)
+  DeviceBuffer m_arena;       // activations, SE/head vectors, run_host staging: one allocation
+  bool m_zero_fused_outputs = false;  // zero y before each fused cuDNN call (liveness placement)
   DeviceBuffer m_workspace, m_cublas_workspace;
 
   std::vector<ConvChoice> m_tuned;  // per unique shape, at max_batch

@@ -35,7 +35,8 @@ std::string CudaEngineInfo::format() const {
   os << "resnetrs CUDA engine on " << device << "\n";
   os << "  precision " << precision_name(precision) << ", activations " << layout_name(activation_layout) << ", graph "
      << (graph_used ? "yes" : "no") << (graph_note.empty() ? "" : " (" + graph_note + ")") << "\n";
-  os << "  device memory: weights " << mib(weight_bytes) << ", activations " << mib(arena_bytes) << ", workspace "
+  os << "  device memory: weights " << mib(weight_bytes) << ", activations " << mib(arena_bytes)
+     << (arena_by_liveness ? " (by liveness)" : " (per role)") << ", workspace "
      << mib(workspace_bytes) << ", total " << mib(total_device_bytes()) << "\n";
   os << "  build " << build_ms << " ms (tuning " << tune_ms << " ms: " << unique_shapes << " unique conv shapes, "
      << shapes_tuned << " timed, " << shapes_from_cache << " from cache"
@@ -62,6 +63,16 @@ CudaEngineTweaks cuda_tweaks_from_env() {
       t.layout = CudaEngineTweaks::LayoutChoice::kNHWC;
     } else if (!s.empty()) {
       warn("RESNETRS_CUDA_LAYOUT='" + s + "' is neither nchw nor nhwc; ignored");
+    }
+  }
+  if (const char* v = std::getenv("RESNETRS_CUDA_ARENA")) {
+    const std::string s = v;
+    if (s == "role") {
+      t.arena = CudaEngineTweaks::ArenaChoice::kPerRole;
+    } else if (s == "liveness") {
+      t.arena = CudaEngineTweaks::ArenaChoice::kLiveness;
+    } else if (!s.empty()) {
+      warn("RESNETRS_CUDA_ARENA='" + s + "' is neither role nor liveness; ignored");
     }
   }
   t.sync_check = env_flag("RESNETRS_SYNC_CHECK");

@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "cuda/cuda_engine.h"
+#include "engine/gpu_gate.h"
 
 namespace resnetrs {
 
@@ -39,6 +40,9 @@ CudaEngine::CudaEngine(const FoldedWeights& weights, const EngineOptions& option
   m_layout = cuda::choose_layout(m_policy, tweaks.layout == CudaEngineTweaks::LayoutChoice::kNCHW   ? cuda::LayoutRequest::kNCHW
                                            : tweaks.layout == CudaEngineTweaks::LayoutChoice::kNHWC ? cuda::LayoutRequest::kNHWC
                                                                                                     : cuda::LayoutRequest::kAuto);
+  m_plan = cuda::make_engine_plan(m_net);
+  m_slots = choose_arena(tweaks);
+  m_zero_fused_outputs = m_slots.by_liveness && tweaks.zero_fused_outputs;
   m_input_layout = options.input_layout == Layout::kNHWC ? TensorLayout::kNHWC : TensorLayout::kNCHW;
   for (int c = 0; c < 3; ++c) {
     RESNETRS_CHECK_ARG(weights.input_std[c] > 0.0f, "input_std must be positive");
@@ -59,7 +63,6 @@ CudaEngine::CudaEngine(const FoldedWeights& weights, const EngineOptions& option
   m_policy = cuda::select_precision_policy(options.precision, m_device.cc_major, m_device.cc_minor);
   if (tweaks.verbose) std::fprintf(stderr, "resnetrs cuda: precision %s\n", cuda::describe(m_policy).c_str());
 
-  m_plan = cuda::make_engine_plan(m_net);
   m_stream = cuda::make_stream();
   m_done = cuda::make_event(false);
   m_cudnn = cuda::make_cudnn();
@@ -108,10 +111,8 @@ CudaEngine::CudaEngine(const FoldedWeights& weights, const EngineOptions& option
   m_info.precision = options.precision;
   m_info.activation_layout = m_layout == TensorLayout::kNHWC ? Layout::kNHWC : Layout::kNCHW;
   m_info.weight_bytes = m_weights.buffer.bytes();
-  m_info.arena_bytes = 0;
-  for (const DeviceBuffer& b : m_buffers) m_info.arena_bytes += b.bytes();
-  for (const DeviceBuffer* b : {&m_pooled, &m_hidden, &m_gate, &m_head_pooled, &m_logits_raw, &m_host_input, &m_host_logits})
-    m_info.arena_bytes += b->bytes();
+  m_info.arena_bytes = m_arena.bytes();
+  m_info.arena_by_liveness = m_slots.by_liveness;
   m_info.workspace_bytes = m_workspace.bytes() + m_cublas_workspace.bytes();
   m_info.unique_shapes = static_cast<int>(m_plan.unique.size());
   m_info.tuning_cache_path = options.tuning_cache_path;
@@ -163,28 +164,27 @@ ConvGeometry CudaEngine::geometry(const ConvShape& s, int batch) const {
   return g;
 }
 
+cuda::ArenaLayout CudaEngine::choose_arena(const CudaEngineTweaks& tweaks) const {
+  bool liveness = unverified_gpu_enabled();
+  if (tweaks.arena == CudaEngineTweaks::ArenaChoice::kPerRole) liveness = false;
+  if (tweaks.arena == CudaEngineTweaks::ArenaChoice::kLiveness) {
+    require_unverified_gpu("activations placed by liveness in the CUDA engine");
+    liveness = true;
+  }
+  const size_t act_bytes = size_t(m_policy.act_bytes);
+  return liveness ? cuda::liveness_layout(m_net, m_plan, m_options.max_batch, act_bytes)
+                  : cuda::per_role_layout(m_net, m_plan, m_options.max_batch, act_bytes);
+}
+
 void CudaEngine::allocate_buffers() {
-  const size_t n = size_t(m_options.max_batch);
-  for (int b = 0; b < cuda::kBufCount; ++b) {
-    const size_t elements = size_t(m_plan.buffer_floats[b]) * n;  // in the policy's activation type
-    m_buffers[b] = DeviceBuffer(std::max<size_t>(elements, 1) * size_t(m_policy.act_bytes),
-                                std::string("activation buffer ") + cuda::buf_name(b));
-    // Zero once: the fused cuDNN call is given z = y with alpha2 = 0, and tuning reads these
-    // buffers before anything was written; never let it see uninitialized bit patterns.
-    RESNETRS_CUDA_CHECK(cudaMemset(m_buffers[b].get(), 0, m_buffers[b].bytes()));
-  }
-  const size_t c = size_t(std::max(m_plan.max_block_channels, kFinalChannels));
-  m_pooled = DeviceBuffer(n * c * sizeof(float), "SE pooled vectors");
-  m_hidden = DeviceBuffer(n * size_t(std::max(m_plan.max_se_channels, 1)) * sizeof(float), "SE hidden vectors");
-  m_gate = DeviceBuffer(n * c * sizeof(float), "SE gates");
-  m_head_pooled = DeviceBuffer(n * kFinalChannels * sizeof(float), "head pooled features");
-  m_logits_raw = DeviceBuffer(n * size_t(m_net.num_classes) * sizeof(float), "head GEMM output");
-  m_host_input = DeviceBuffer(n * 3 * size_t(m_net.height) * m_net.width * sizeof(float), "run_host input staging");
-  m_host_logits = DeviceBuffer(n * size_t(m_net.num_classes) * sizeof(float), "run_host logits staging");
+  // One arena for every activation, SE / head vector and the run_host staging, placed per role
+  // or by liveness (activation_arena.h; chosen in the constructor, before any CUDA call).
+  m_arena = DeviceBuffer(m_slots.bytes, m_slots.by_liveness ? "the activation arena (placed by liveness)"
+                                                            : "the activation arena (one region per role)");
+  // Zero once: the fused cuDNN call is given z = y with alpha2 = 0, and tuning reads these
+  // buffers before anything was written; never let it see uninitialized bit patterns.
+  RESNETRS_CUDA_CHECK(cudaMemset(m_arena.get(), 0, m_arena.bytes()));
   m_cublas_workspace = DeviceBuffer(kCublasWorkspaceBytes, "the cuBLAS workspace");
-  for (const DeviceBuffer* b : {&m_pooled, &m_hidden, &m_gate, &m_head_pooled, &m_logits_raw}) {
-    RESNETRS_CUDA_CHECK(cudaMemset(b->get(), 0, b->bytes()));
-  }
   // cudaMemset runs on the legacy stream, which our non-blocking stream does not wait for.
   RESNETRS_CUDA_CHECK(cudaDeviceSynchronize());
 }

@@ -85,21 +85,21 @@ void CudaEngine::tune() {
         std::string summary;
         if (cutlass) {
           cuda::CutlassOperands ops;
-          ops.x = static_cast<const float*>(buf(uc.in));
+          ops.x = at_f32(m_slots.convs[size_t(uc.layers.front())].in);
           ops.w = static_cast<const float*>(dc.weight);
           ops.bias = dc.bias;
-          ops.y = static_cast<float*>(buf(uc.out));
+          ops.y = at_f32(m_slots.convs[size_t(uc.layers.front())].out);
           if (!cuda::tune_cutlass_conv(s, batch, ops, m_stream.get(), &c, &summary)) {
             throw_error(Status::kInternal, "no CUTLASS tile runs a shape one applied to");
           }
         } else {
           if (!tune_ws.get() && cap > 0) tune_ws = DeviceBuffer(cap, "the cuDNN tuning workspace (workspace_cap_bytes)");
           cuda::TuneBuffers tb;
-          tb.x = buf(uc.in);
+          tb.x = at(m_slots.convs[size_t(uc.layers.front())].in);
           tb.w = dc.weight;
           tb.bias = dc.bias;
           tb.bias_conv = dc.bias_conv;
-          tb.y = buf(uc.out);
+          tb.y = at(m_slots.convs[size_t(uc.layers.front())].out);
           tb.workspace = tune_ws.get();
           tb.workspace_bytes = tune_ws.get() ? cap : 0;
           const cuda::TuneOutcome outcome = cuda::tune_conv(conv, s.relu(), tb, m_layout, m_stream.get(), policy);
