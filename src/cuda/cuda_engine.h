@@ -23,6 +23,7 @@
 #include <cuda_runtime_api.h>
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -83,18 +84,30 @@ class CudaEngine final : public Engine {
   struct BatchState {
     int batch = 0;
     std::vector<ShapeState> shapes;  // parallel to m_plan.unique
-    cuda::UniqueGraphExec graph;     // null: run eagerly
+    cuda::UniqueGraphExec graph;       // stem .. head GEMM; null: run eagerly
+    cuda::UniqueGraphExec host_graph;  // run_host's whole pass (normalize .. logits bias) on the staging buffers
   };
 
   ConvGeometry geometry(const ConvShape& s, int batch) const;
   cuda::ArenaLayout choose_arena(const CudaEngineTweaks& tweaks) const;
   void allocate_buffers();
+  struct TunedShapes {
+    std::vector<ConvChoice> choices;  // per unique shape
+    std::vector<bool> from_cache;
+    std::vector<LegacyConv> convs;    // the descriptors made while tuning, reused by the batch state
+    int tuned = 0, cached = 0;
+  };
   void tune();
+  TunedShapes tune_at(int batch, size_t cap, void* fixed_ws);
   ConvChoice effective_choice(LegacyConv& conv, const ConvChoice& tuned, const ConvShape& shape, int batch) const;
   const cuda::DeviceConv& layer_weights(int layer) const;
   LegacyConv make_conv(const ConvShape& s, int batch) const;
   BatchState& batch_state(int batch);
-  void capture_graph(BatchState& st);
+  void capture_graphs(BatchState& st);
+  void capture(BatchState& st, cuda::UniqueGraphExec& target, const char* what,
+               const std::function<void(cudaStream_t)>& body);
+  void normalize(const float* input, int batch, cudaStream_t s);
+  void head_bias(float* logits, int batch, cudaStream_t s);
   void bind_stream(cudaStream_t s);
   void forward(BatchState& st, cudaStream_t s);
   void after_op(const std::string& what, cudaStream_t s);
@@ -131,6 +144,8 @@ class CudaEngine final : public Engine {
   cuda::ArenaLayout m_slots;  // every tensor's place in m_arena (per role, or by liveness)
   DeviceBuffer m_arena;       // activations, SE/head vectors, run_host staging: one allocation
   bool m_zero_fused_outputs = false;  // zero y before each fused cuDNN call (liveness placement)
+  bool m_batch_tuning = false;        // tune every batch size on its own (else max_batch's choices)
+  bool m_whole_run_graph = false;     // run_host replays one graph per batch (normalize .. bias)
   DeviceBuffer m_workspace, m_cublas_workspace;
 
   std::vector<ConvChoice> m_tuned;  // per unique shape, at max_batch

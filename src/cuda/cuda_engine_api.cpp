@@ -75,6 +75,20 @@ CudaEngineTweaks cuda_tweaks_from_env() {
       warn("RESNETRS_CUDA_ARENA='" + s + "' is neither role nor liveness; ignored");
     }
   }
+  if (const char* v = std::getenv("RESNETRS_CUDA_BATCHES")) {
+    std::stringstream ss(v);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+      if (item.empty()) continue;
+      char* end = nullptr;
+      const long b = std::strtol(item.c_str(), &end, 10);
+      if (end && *end == '\0' && b >= 1 && b <= 1 << 20) {
+        t.prepare_batches.push_back(int(b));
+      } else {
+        warn("RESNETRS_CUDA_BATCHES: '" + item + "' is not a batch size; ignored");
+      }
+    }
+  }
   t.sync_check = env_flag("RESNETRS_SYNC_CHECK");
   t.verbose = env_flag("RESNETRS_CUDA_VERBOSE");
   return t;

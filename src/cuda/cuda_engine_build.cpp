@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "cuda/cuda_engine.h"
 #include "engine/gpu_gate.h"
 
@@ -43,6 +44,14 @@ CudaEngine::CudaEngine(const FoldedWeights& weights, const EngineOptions& option
   m_plan = cuda::make_engine_plan(m_net);
   m_slots = choose_arena(tweaks);
   m_zero_fused_outputs = m_slots.by_liveness && tweaks.zero_fused_outputs;
+  m_batch_tuning = unverified_gpu_enabled();
+  if (tweaks.batch_tuning == CudaEngineTweaks::BatchTuning::kMaxBatchOnly) m_batch_tuning = false;
+  if (tweaks.batch_tuning == CudaEngineTweaks::BatchTuning::kEachBatch) {
+    require_unverified_gpu("per-batch-size tuning and whole-run graphs in the CUDA engine");
+    m_batch_tuning = true;
+  }
+  m_whole_run_graph = m_batch_tuning;
+
   m_input_layout = options.input_layout == Layout::kNHWC ? TensorLayout::kNHWC : TensorLayout::kNCHW;
   for (int c = 0; c < 3; ++c) {
     RESNETRS_CHECK_ARG(weights.input_std[c] > 0.0f, "input_std must be positive");
@@ -96,11 +105,21 @@ CudaEngine::CudaEngine(const FoldedWeights& weights, const EngineOptions& option
                                           "); rebuild the engine with RESNETRS_SYNC_CHECK=1 to find the layer");
     }
   }
-  capture_graph(st);
+  capture_graphs(st);
   if (st.graph) {
     RESNETRS_CUDA_CHECK(cudaGraphLaunch(st.graph.get(), m_stream.get()));
     RESNETRS_CUDA_CHECK(cudaStreamSynchronize(m_stream.get()));
   }
+
+  // Batch sizes asked for at build: tuned (or max_batch's choices) and captured now.
+  for (int b : tweaks.prepare_batches) {
+    if (b < 1 || b > options.max_batch) {
+      warn("prepare_batches: batch " + std::to_string(b) + " is outside 1.." + std::to_string(options.max_batch) + "; ignored");
+    } else if (b != options.max_batch) {
+      (void)batch_state(b);
+    }
+  }
+  RESNETRS_CUDA_CHECK(cudaStreamSynchronize(m_stream.get()));
 
   // Info.
   m_info.device = m_device.describe();

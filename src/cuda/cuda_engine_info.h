@@ -55,6 +55,7 @@ const CudaEngineInfo* cuda_engine_info(const Engine& engine);
 //   RESNETRS_SYNC_CHECK=1            synchronize and check after every layer (no graph): pins an
 //                                    asynchronous fault to the layer that caused it
 //   RESNETRS_CUDA_VERBOSE=1          print the device, every tuning candidate and the plan to stderr
+//   RESNETRS_CUDA_BATCHES=1,8        batch sizes prepared (tuned, graphs captured) at build
 //   RESNETRS_CUDA_ARENA=role|liveness  how activations are placed in the arena (default: liveness
 //                                    when built with RESNETRS_UNVERIFIED_GPU=ON, else per role)
 struct CudaEngineTweaks {
@@ -75,6 +76,16 @@ struct CudaEngineTweaks {
   // (its z input is y with alpha2 = 0; y holds stale bytes of other tensors). Tests turn it off
   // to check on a device whether cuDNN reads z at all.
   bool zero_fused_outputs = true;
+  // Small batches (docs/cuda-engine.md, "Batch sizes"): kEachBatch tunes every batch size on its
+  // own (tuning cache or timing, within the workspace allocated at build) and gives run_host one
+  // graph per batch (normalize .. logits bias); kMaxBatchOnly reuses max_batch's choices where
+  // they fit (the behaviour of a default build). kAuto = kEachBatch when the library was built
+  // with RESNETRS_UNVERIFIED_GPU=ON; kEachBatch passes the gate.
+  enum class BatchTuning { kAuto, kMaxBatchOnly, kEachBatch };
+  BatchTuning batch_tuning = BatchTuning::kAuto;
+  // Batch sizes (besides max_batch) prepared at build: descriptors, choices and graphs, so their
+  // first run costs nothing extra. make_cuda_engine reads RESNETRS_CUDA_BATCHES=1,8,... .
+  std::vector<int> prepare_batches;
 };
 
 CudaEngineTweaks cuda_tweaks_from_env();

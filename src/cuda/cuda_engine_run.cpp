@@ -18,26 +18,38 @@ using cuda::DeviceBuffer;
 using cuda::LegacyConv;
 using kernels::TensorLayout;
 
-void CudaEngine::run_device_locked(const float* input, int batch, float* logits, cudaStream_t s) {
-  BatchState& st = batch_state(batch);
-  if (m_has_run && s != m_last_stream) RESNETRS_CUDA_CHECK(cudaStreamWaitEvent(s, m_done.get(), 0));
+void CudaEngine::normalize(const float* input, int batch, cudaStream_t s) {
   try {
     cuda::act_normalize_input(input, m_input_layout, at(m_slots.normalized), act(), batch, m_net.height, m_net.width, m_norm, s);
   } catch (const Error& e) {
     throw Error(e.status(), std::string("input normalization: ") + e.what());
   }
   after_op("input normalization", s);
-  if (st.graph) {
-    RESNETRS_CUDA_CHECK(cudaGraphLaunch(st.graph.get(), s));
-  } else {
-    forward(st, s);
-  }
+}
+
+void CudaEngine::head_bias(float* logits, int batch, cudaStream_t s) {
   try {
     kernels::launch_bias_add_rows(at_f32(m_slots.logits_raw), m_weights.dense_bias, logits, batch, m_net.num_classes, s);
   } catch (const Error& e) {
     throw Error(e.status(), std::string("head bias: ") + e.what());
   }
   after_op("head bias", s);
+}
+
+void CudaEngine::run_device_locked(const float* input, int batch, float* logits, cudaStream_t s) {
+  BatchState& st = batch_state(batch);
+  if (m_has_run && s != m_last_stream) RESNETRS_CUDA_CHECK(cudaStreamWaitEvent(s, m_done.get(), 0));
+  if (st.host_graph && input == at_f32(m_slots.host_input) && logits == at_f32(m_slots.host_logits)) {
+    RESNETRS_CUDA_CHECK(cudaGraphLaunch(st.host_graph.get(), s));  // run_host: one launch
+  } else {
+    normalize(input, batch, s);
+    if (st.graph) {
+      RESNETRS_CUDA_CHECK(cudaGraphLaunch(st.graph.get(), s));
+    } else {
+      forward(st, s);
+    }
+    head_bias(logits, batch, s);
+  }
   RESNETRS_CUDA_CHECK(cudaEventRecord(m_done.get(), s));
   m_last_stream = s;
   m_has_run = true;

@@ -39,10 +39,22 @@ LegacyConv CudaEngine::make_conv(const ConvShape& s, int batch) const {
 }
 
 void CudaEngine::tune() {
+  TunedShapes t = tune_at(m_options.max_batch, m_options.workspace_cap_bytes, nullptr);
+  m_tuned = std::move(t.choices);
+  m_from_cache = std::move(t.from_cache);
+  m_tuned_convs = std::move(t.convs);
+  m_info.shapes_tuned = t.tuned;
+  m_info.shapes_from_cache = t.cached;
+}
+
+// Every unique shape at `batch`: the tuning cache's answer when it is still valid, else timed
+// (cuDNN's candidates within `cap`, or the CUTLASS tiles). fixed_ws: a workspace of at least
+// `cap` bytes to time with (a later batch size uses the engine's own, so nothing is allocated
+// after build); nullptr: allocate `cap` on the first cache miss and free it afterwards.
+CudaEngine::TunedShapes CudaEngine::tune_at(int batch, size_t cap, void* fixed_ws) {
   const char* prec = m_policy.cache_name;
   const char* layout = m_layout == TensorLayout::kNHWC ? "nhwc" : "nchw";
-  const size_t cap = m_options.workspace_cap_bytes;
-  const int batch = m_options.max_batch;
+  TunedShapes out;
   const bool timed = m_tweaks.modes == CudaEngineTweaks::ModeChoice::kTimed;
   const cuda::ConvPolicy policy = m_tweaks.modes == CudaEngineTweaks::ModeChoice::kFusedOnly ? cuda::ConvPolicy::kFusedOnly
                                   : m_tweaks.modes == CudaEngineTweaks::ModeChoice::kPlainOnly ? cuda::ConvPolicy::kPlainOnly
@@ -51,16 +63,15 @@ void CudaEngine::tune() {
   cuda::TuningCache cache(timed ? m_options.tuning_cache_path : std::string());
   cache.load();
   DeviceBuffer tune_ws;  // the cap, allocated on the first cache miss and freed after tuning
-  m_tuned.assign(m_plan.unique.size(), ConvChoice{});
-  m_from_cache.assign(m_plan.unique.size(), false);
-  m_tuned_convs.clear();
+  out.choices.assign(m_plan.unique.size(), ConvChoice{});
+  out.from_cache.assign(m_plan.unique.size(), false);
   for (size_t u = 0; u < m_plan.unique.size(); ++u) {
     const cuda::UniqueConv& uc = m_plan.unique[u];
     const ConvShape& s = uc.shape;
     const ConvGeometry g = geometry(s, batch);
     try {
-      m_tuned_convs.push_back(make_conv(s, batch));
-      LegacyConv& conv = m_tuned_convs.back();
+      out.convs.push_back(make_conv(s, batch));
+      LegacyConv& conv = out.convs.back();
       // fp32x3: the CUTLASS kernels wherever a tile applies (they need no workspace).
       const bool cutlass = m_policy.cutlass_convs && cuda::cutlass_applies_any(s, batch);
       const std::string key = cuda::tuning_key(m_device, prec, layout, g, s.relu(), cap);
@@ -93,35 +104,40 @@ void CudaEngine::tune() {
             throw_error(Status::kInternal, "no CUTLASS tile runs a shape one applied to");
           }
         } else {
-          if (!tune_ws.get() && cap > 0) tune_ws = DeviceBuffer(cap, "the cuDNN tuning workspace (workspace_cap_bytes)");
+          void* ws = fixed_ws;
+          if (!ws && cap > 0) {
+            if (!tune_ws.get()) tune_ws = DeviceBuffer(cap, "the cuDNN tuning workspace (workspace_cap_bytes)");
+            ws = tune_ws.get();
+          }
           cuda::TuneBuffers tb;
           tb.x = at(m_slots.convs[size_t(uc.layers.front())].in);
           tb.w = dc.weight;
           tb.bias = dc.bias;
           tb.bias_conv = dc.bias_conv;
           tb.y = at(m_slots.convs[size_t(uc.layers.front())].out);
-          tb.workspace = tune_ws.get();
-          tb.workspace_bytes = tune_ws.get() ? cap : 0;
+          tb.workspace = ws;
+          tb.workspace_bytes = ws ? cap : 0;
           const cuda::TuneOutcome outcome = cuda::tune_conv(conv, s.relu(), tb, m_layout, m_stream.get(), policy);
           c = outcome.best;
           summary = outcome.summary();
         }
         cache.put(key, c);
-        ++m_info.shapes_tuned;
+        ++out.tuned;
         if (m_tweaks.verbose) {
           std::fprintf(stderr, "resnetrs cuda: tuned %s [%s]\n%s", s.name.c_str(), g.describe().c_str(), summary.c_str());
         }
       } else {
-        m_from_cache[u] = true;
-        ++m_info.shapes_from_cache;
+        out.from_cache[u] = true;
+        ++out.cached;
       }
-      m_tuned[u] = c;
+      out.choices[u] = c;
     } catch (const Error& e) {
       throw Error(e.status(), "tuning convolution " + s.name + " [" + g.describe() + "]: " + e.what());
     }
   }
   RESNETRS_CUDA_CHECK(cudaStreamSynchronize(m_stream.get()));
   cache.save();
+  return out;
 }
 
 // The choice for a batch other than max_batch: the tuned one when it fits the allocated
