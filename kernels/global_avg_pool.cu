@@ -1,15 +1,19 @@
 // Global average pool (see global_avg_pool.cuh). Deterministic: fixed summation order, no atomics.
+// The input in any storage type (storage_io.cuh), converted to fp32 on load; output fp32.
 //
 // NCHW: one warp per (n, c) plane, 8 planes per 256-thread block. Each lane sums a strided part
-//   of the plane (float4 when hw % 4 == 0 and the input is 16-byte aligned, else scalar), then a
+//   of the plane (4-element vectors when hw % 4 == 0 and the input is aligned to 4 elements, else
+//   scalar), then a
 //   butterfly warp reduction; lane 0 writes sum / hw (+ bias).
 // NHWC: one 256-thread block per (image, slab of 32 channels), grid (ceil(c/32), n).
-//   Vector path (c % 4 == 0, 16-byte aligned): 8 threads cover the slab's 32 channels with float4,
+//   Vector path (c % 4 == 0, aligned to 4 elements): 8 threads cover the slab's 32 channels with
+//   4-element vectors,
 //   32 rows (pixels) at a time; scalar path: 32 threads x 8 rows. Partial sums go to shared memory
 //   and one thread per channel adds the rows in a fixed order.
 // Accumulation is in float (a plane has at most a few thousand values); the tests bound the error.
 #include "kernels/common.cuh"
 #include "kernels/global_avg_pool.cuh"
+#include "kernels/storage_io.cuh"
 
 namespace resnetrs::kernels {
 namespace {
@@ -18,31 +22,33 @@ constexpr int kThreads = 256;
 constexpr int kWarpsPerBlock = kThreads / kWarpSize;
 constexpr int kSlab = 32;  // channels per block in NHWC
 
-__global__ void gap_nchw_kernel(const float* __restrict__ in, const float* __restrict__ bias, float* __restrict__ out,
+template <class S>
+__global__ void gap_nchw_kernel(const typename S::T* __restrict__ in, const float* __restrict__ bias, float* __restrict__ out,
                                 int64_t planes, int c, int hw, bool vec) {
   const int lane = threadIdx.x % kWarpSize;
   const int64_t plane = int64_t(blockIdx.x) * kWarpsPerBlock + threadIdx.x / kWarpSize;
   if (plane >= planes) return;  // whole warps exit together
-  const float* src = in + plane * hw;
+  const typename S::T* src = in + plane * hw;
   float acc = 0.0f;
   if (vec) {
     for (int i = 4 * lane; i < hw; i += 4 * kWarpSize) {
-      const float4 v = load4(src + i);
+      const float4 v = load4v<S>(src + i);
       acc += (v.x + v.y) + (v.z + v.w);
     }
   } else {
-    for (int i = lane; i < hw; i += kWarpSize) acc += src[i];
+    for (int i = lane; i < hw; i += kWarpSize) acc += to_f32<S>(src[i]);
   }
   acc = warp_reduce_sum(acc);
   if (lane == 0) out[plane] = acc / float(hw) + (bias ? bias[plane % c] : 0.0f);
 }
 
-__global__ void gap_nhwc_kernel(const float* __restrict__ in, const float* __restrict__ bias, float* __restrict__ out,
+template <class S>
+__global__ void gap_nhwc_kernel(const typename S::T* __restrict__ in, const float* __restrict__ bias, float* __restrict__ out,
                                 int c, int hw, bool vec) {
   __shared__ float partial[kThreads / 8][kSlab + 1];  // vec: 32 rows; scalar: 8 rows used
   const int b = blockIdx.y;
   const int slab0 = blockIdx.x * kSlab;
-  const float* img = in + int64_t(b) * hw * c;
+  const typename S::T* img = in + int64_t(b) * hw * c;
   const int t = threadIdx.x;
   int rows;
   if (vec) {
@@ -52,7 +58,7 @@ __global__ void gap_nhwc_kernel(const float* __restrict__ in, const float* __res
     float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
     if (ch < c) {  // c % 4 == 0: the 4 channels are all valid or all invalid
       for (int p = r; p < hw; p += rows) {
-        const float4 v = load4(img + int64_t(p) * c + ch);
+        const float4 v = load4v<S>(img + int64_t(p) * c + ch);
         acc.x += v.x;
         acc.y += v.y;
         acc.z += v.z;
@@ -69,7 +75,7 @@ __global__ void gap_nhwc_kernel(const float* __restrict__ in, const float* __res
     const int r = t / kSlab, ch = slab0 + t % kSlab;
     float acc = 0.0f;
     if (ch < c) {
-      for (int p = r; p < hw; p += rows) acc += img[int64_t(p) * c + ch];
+      for (int p = r; p < hw; p += rows) acc += to_f32<S>(img[int64_t(p) * c + ch]);
     }
     partial[r][t % kSlab] = acc;
   }
@@ -84,22 +90,32 @@ __global__ void gap_nhwc_kernel(const float* __restrict__ in, const float* __res
 
 }  // namespace
 
-void launch_global_avg_pool(const float* in, const float* bias, float* out, int n, int c, int hw, TensorLayout layout,
-                            cudaStream_t stream) {
+void launch_global_avg_pool(const void* in, ActType type, const float* bias, float* out, int n, int c, int hw,
+                            TensorLayout layout, cudaStream_t stream) {
   RESNETRS_CHECK_ARG(in && out, "global_avg_pool: null pointer");
   RESNETRS_CHECK_ARG(n > 0 && c > 0 && hw > 0, "global_avg_pool: empty tensor");
-  if (layout == TensorLayout::kNCHW) {
-    const int64_t planes = int64_t(n) * c;
-    const bool vec = hw % 4 == 0 && aligned16(in);
-    gap_nchw_kernel<<<grid_for(planes, kWarpsPerBlock), kThreads, 0, stream>>>(in, bias, out, planes, c, hw, vec);
-    check_launch("gap_nchw_kernel");
-  } else {
-    RESNETRS_CHECK_ARG(n <= 65535, "global_avg_pool: batch above 65535 exceeds gridDim.y");
-    const bool vec = c % 4 == 0 && aligned16(in);
-    const dim3 grid(static_cast<unsigned>(ceil_div(c, kSlab)), static_cast<unsigned>(n));
-    gap_nhwc_kernel<<<grid, kThreads, 0, stream>>>(in, bias, out, c, hw, vec);
-    check_launch("gap_nhwc_kernel");
-  }
+  RESNETRS_CHECK_ARG(layout == TensorLayout::kNCHW || n <= 65535,
+                     "global_avg_pool: batch above 65535 exceeds gridDim.y");
+  dispatch_storage(type, [&](auto s_tag) {
+    using S = decltype(s_tag);
+    const auto* src = static_cast<const typename S::T*>(in);
+    if (layout == TensorLayout::kNCHW) {
+      const int64_t planes = int64_t(n) * c;
+      const bool vec = hw % 4 == 0 && vec4_aligned(in, type);
+      gap_nchw_kernel<S><<<grid_for(planes, kWarpsPerBlock), kThreads, 0, stream>>>(src, bias, out, planes, c, hw, vec);
+      check_launch("gap_nchw_kernel");
+    } else {
+      const bool vec = c % 4 == 0 && vec4_aligned(in, type);
+      const dim3 grid(static_cast<unsigned>(ceil_div(c, kSlab)), static_cast<unsigned>(n));
+      gap_nhwc_kernel<S><<<grid, kThreads, 0, stream>>>(src, bias, out, c, hw, vec);
+      check_launch("gap_nhwc_kernel");
+    }
+  });
+}
+
+void launch_global_avg_pool(const float* in, const float* bias, float* out, int n, int c, int hw, TensorLayout layout,
+                            cudaStream_t stream) {
+  launch_global_avg_pool(static_cast<const void*>(in), ActType::kF32, bias, out, n, c, hw, layout, stream);
 }
 
 }  // namespace resnetrs::kernels
