@@ -10,7 +10,7 @@ namespace {
 
 size_t round_up(size_t x, size_t a) { return (x + a - 1) / a * a; }
 
-// Builds the steps and tensors in the CUDA engine's stream order (cuda_engine.cpp).
+// Builds the steps and tensors in the CUDA engine's stream order (src/cuda/cuda_engine_forward.cpp).
 class PlanBuilder {
  public:
   PlanBuilder(const NetworkDesc& net, const ActivationPlanOptions& o) : m_net(net), m_o(o) {}

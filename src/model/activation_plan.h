@@ -5,7 +5,7 @@
 // T2, T3, SC, PI, the SE and head vectors, the run_host staging: docs/cuda-engine.md).
 //
 // PLANNED, NOT YET WIRED: the CUDA engine still allocates one buffer per role. The plan mirrors
-// its dataflow step for step (src/cuda/cuda_engine.cpp, forward() and run_host()), so wiring it
+// its dataflow step for step (src/cuda/cuda_engine_forward.cpp and cuda_engine_run.cpp), so wiring it
 // in is a matter of pointing each role's pointer at `arena + offset` per step.
 //
 // Steps (one per kernel/cuDNN/cuBLAS call or copy, in stream order):
@@ -32,7 +32,7 @@
 
 namespace resnetrs {
 
-// Which of today's per-role CUDA buffers holds the tensor (cuda_engine.cpp allocate_buffers());
+// Which of today's per-role CUDA buffers holds the tensor (cuda_engine_build.cpp allocate_buffers());
 // used to compute the per-role arena the plan replaces, and to name tensors.
 enum class ActivationBuffer {
   kX,            // normalized input, the stem's even outputs, every block's input/output

@@ -1,0 +1,112 @@
+// CudaEngine's forward pass (cuda_engine.h): stem, blocks, head GEMM, on one stream; recorded
+// into the per-batch CUDA graph, or run eagerly.
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+
+#include <string>
+
+#include "common/error.h"
+#include "cuda/conv_tuner.h"
+#include "cuda/cuda_engine.h"
+#include "kernels/avg_pool_2x2.cuh"
+#include "kernels/block_tail.cuh"
+#include "kernels/global_avg_pool.cuh"
+#include "kernels/se_excite.cuh"
+
+namespace resnetrs {
+
+using cuda::ConvChoice;
+using cuda::ConvGeometry;
+using cuda::ConvMode;
+using cuda::DeviceBuffer;
+using cuda::LegacyConv;
+using kernels::TensorLayout;
+
+void CudaEngine::after_op(const std::string& what, cudaStream_t s) {
+  if (!m_tweaks.sync_check) return;
+  const cudaError_t err = cudaStreamSynchronize(s);
+  const cudaError_t last = err != cudaSuccess ? err : cudaGetLastError();
+  if (last != cudaSuccess) {
+    throw_error(Status::kCudaError, "RESNETRS_SYNC_CHECK: " + what + " failed on the device: " + cudaGetErrorName(last) + " (" +
+                                        cudaGetErrorString(last) + ")");
+  }
+}
+
+void CudaEngine::forward(BatchState& st, cudaStream_t s) {
+  bind_stream(s);
+  const int n = st.batch;
+  auto conv = [&](int layer, const cuda::DeviceConv& dc) -> bool {
+    const cuda::ConvLayer& l = m_plan.convs[size_t(layer)];
+    ShapeState& ss = st.shapes[size_t(l.unique)];
+    try {
+      cuda::run_conv_choice(ss.conv, l.shape.relu(), ss.choice, buf(l.in), dc.weight, dc.bias, buf(l.out), m_workspace.get(),
+                            m_workspace.bytes(), m_layout, s);
+    } catch (const Error& e) {
+      throw Error(e.status(), "layer " + l.shape.name + " (batch " + std::to_string(n) + ", " + ss.choice.to_string() +
+                                  "): " + e.what());
+    }
+    after_op(l.shape.name, s);
+    return l.shape.relu() || ss.choice.bias_in_conv();
+  };
+  for (int i = 0; i < 4; ++i) conv(i, m_weights.stem[i]);
+
+  for (size_t bi = 0; bi < m_net.blocks.size(); ++bi) {
+    const BlockShape& b = m_net.blocks[bi];
+    const cuda::BlockPlan& bp = m_plan.blocks[bi];
+    const cuda::DeviceBlock& db = m_weights.blocks[bi];
+    const int hw = b.h_out * b.w_out;
+    conv(bp.conv1, db.conv1);
+    conv(bp.conv2, db.conv2);
+    const bool b3_in_conv = conv(bp.conv3, db.conv3);
+    const float* b3 = b3_in_conv ? nullptr : db.conv3.bias;
+    try {
+      kernels::launch_global_avg_pool(buf(cuda::kBufT3), b3, m_pooled.floats(), n, b.cout, hw, m_layout, s);
+      kernels::launch_dense_act(m_pooled.floats(), db.se_w1, db.se_b1, m_hidden.floats(), n, b.cout, b.se_channels,
+                                kernels::DenseActivation::kRelu, s);
+      kernels::launch_dense_act(m_hidden.floats(), db.se_w2, db.se_b2, m_gate.floats(), n, b.se_channels, b.cout,
+                                kernels::DenseActivation::kSigmoid, s);
+    } catch (const Error& e) {
+      throw Error(e.status(), b.name + "/se (batch " + std::to_string(n) + "): " + e.what());
+    }
+    after_op(b.name + "/se", s);
+    const float* shortcut = buf(cuda::kBufX);
+    const float* bsc = nullptr;
+    if (bp.shortcut >= 0) {
+      if (b.pool_shortcut) {
+        try {
+          kernels::launch_avg_pool_2x2_same(buf(cuda::kBufX), buf(cuda::kBufPI), n, b.cin, b.h_in, b.w_in, m_layout, s);
+        } catch (const Error& e) {
+          throw Error(e.status(), b.name + "/shortcut_pool (batch " + std::to_string(n) + "): " + e.what());
+        }
+        after_op(b.name + "/shortcut_pool", s);
+      }
+      const bool bsc_in_conv = conv(bp.shortcut, db.shortcut);
+      shortcut = buf(cuda::kBufSC);
+      bsc = bsc_in_conv ? nullptr : db.shortcut.bias;
+    }
+    try {
+      kernels::launch_block_tail(buf(cuda::kBufT3), b3, m_gate.floats(), shortcut, bsc, buf(cuda::kBufX), n, b.cout, hw,
+                                 m_layout, s);
+    } catch (const Error& e) {
+      throw Error(e.status(), b.name + "/tail (batch " + std::to_string(n) + "): " + e.what());
+    }
+    after_op(b.name + "/tail", s);
+  }
+
+  // Head: global average pool, then logits_raw[n, K] = pooled[n, 2048] . W[K, 2048]^T. Column-
+  // major view for cuBLAS: C[K, n] = op(A)[K, 2048] * B[2048, n] with A = W viewed as [2048, K]
+  // (lda 2048, transposed) and B = pooled viewed as [2048, n] (ldb 2048).
+  try {
+    kernels::launch_global_avg_pool(buf(cuda::kBufX), nullptr, m_head_pooled.floats(), n, kFinalChannels,
+                                    m_net.final_h * m_net.final_w, m_layout, s);
+    const float alpha = 1.0f, beta = 0.0f;
+    RESNETRS_CUBLAS_CHECK(cublasSgemm(m_cublas.get(), CUBLAS_OP_T, CUBLAS_OP_N, m_net.num_classes, n, kFinalChannels, &alpha,
+                                      m_weights.dense_weight, kFinalChannels, m_head_pooled.floats(), kFinalChannels, &beta,
+                                      m_logits_raw.floats(), m_net.num_classes));
+  } catch (const Error& e) {
+    throw Error(e.status(), "head (batch " + std::to_string(n) + "): " + e.what());
+  }
+  after_op("head", s);
+}
+
+}  // namespace resnetrs

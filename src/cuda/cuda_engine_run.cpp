@@ -1,0 +1,87 @@
+// CudaEngine's run paths (cuda_engine.h): run_device (caller's device pointers and stream) and
+// run_host (staging through the engine's buffers): normalization, graph or eager forward, bias.
+#include <cuda_runtime_api.h>
+
+#include <mutex>
+#include <string>
+
+#include "common/error.h"
+#include "cuda/cuda_engine.h"
+#include "kernels/bias_add.cuh"
+#include "kernels/normalize_input.cuh"
+
+namespace resnetrs {
+
+using cuda::ConvChoice;
+using cuda::ConvGeometry;
+using cuda::ConvMode;
+using cuda::DeviceBuffer;
+using cuda::LegacyConv;
+using kernels::TensorLayout;
+
+void CudaEngine::run_device_locked(const float* input, int batch, float* logits, cudaStream_t s) {
+  BatchState& st = batch_state(batch);
+  if (m_has_run && s != m_last_stream) RESNETRS_CUDA_CHECK(cudaStreamWaitEvent(s, m_done.get(), 0));
+  try {
+    kernels::launch_normalize_input(input, m_input_layout, buf(cuda::kBufX), m_layout, batch, m_net.height, m_net.width,
+                                    m_norm, s);
+  } catch (const Error& e) {
+    throw Error(e.status(), std::string("input normalization: ") + e.what());
+  }
+  after_op("input normalization", s);
+  if (st.graph) {
+    RESNETRS_CUDA_CHECK(cudaGraphLaunch(st.graph.get(), s));
+  } else {
+    forward(st, s);
+  }
+  try {
+    kernels::launch_bias_add_rows(m_logits_raw.floats(), m_weights.dense_bias, logits, batch, m_net.num_classes, s);
+  } catch (const Error& e) {
+    throw Error(e.status(), std::string("head bias: ") + e.what());
+  }
+  after_op("head bias", s);
+  RESNETRS_CUDA_CHECK(cudaEventRecord(m_done.get(), s));
+  m_last_stream = s;
+  m_has_run = true;
+}
+
+void CudaEngine::run_device(const float* input, int batch, float* logits, void* stream) {
+  RESNETRS_CHECK_ARG(input && logits, "input and logits must not be null");
+  RESNETRS_CHECK_ARG(batch >= 1 && batch <= m_options.max_batch,
+                     "batch " + std::to_string(batch) + " outside 1.." + std::to_string(m_options.max_batch));
+  std::lock_guard<std::mutex> lock(m_mutex);
+  cuda::DeviceGuard guard(m_options.device);
+  for (const void* p : {static_cast<const void*>(input), static_cast<const void*>(logits)}) {
+    cudaPointerAttributes attr{};
+    const cudaError_t err = cudaPointerGetAttributes(&attr, p);
+    if (err != cudaSuccess) {
+      (void)cudaGetLastError();
+      throw_error(Status::kInvalidArgument, std::string("run_device: cannot query a pointer: ") + cudaGetErrorName(err));
+    }
+    RESNETRS_CHECK_ARG(attr.type != cudaMemoryTypeUnregistered,
+                       "run_device needs device (or registered/managed) pointers; got plain host memory (use run_host)");
+  }
+  run_device_locked(input, batch, logits, stream ? static_cast<cudaStream_t>(stream) : m_stream.get());
+}
+
+void CudaEngine::run_host(const float* input, int batch, float* logits) {
+  RESNETRS_CHECK_ARG(input && logits, "input and logits must not be null");
+  RESNETRS_CHECK_ARG(batch >= 1 && batch <= m_options.max_batch,
+                     "batch " + std::to_string(batch) + " outside 1.." + std::to_string(m_options.max_batch));
+  std::lock_guard<std::mutex> lock(m_mutex);
+  cuda::DeviceGuard guard(m_options.device);
+  cudaStream_t s = m_stream.get();
+  const size_t in_bytes = size_t(batch) * 3 * m_net.height * m_net.width * sizeof(float);
+  const size_t out_bytes = size_t(batch) * m_net.num_classes * sizeof(float);
+  if (m_has_run && s != m_last_stream) RESNETRS_CUDA_CHECK(cudaStreamWaitEvent(s, m_done.get(), 0));
+  RESNETRS_CUDA_CHECK(cudaMemcpyAsync(m_host_input.get(), input, in_bytes, cudaMemcpyHostToDevice, s));
+  run_device_locked(m_host_input.floats(), batch, m_host_logits.floats(), s);
+  RESNETRS_CUDA_CHECK(cudaMemcpyAsync(logits, m_host_logits.get(), out_bytes, cudaMemcpyDeviceToHost, s));
+  const cudaError_t err = cudaStreamSynchronize(s);
+  if (err != cudaSuccess) {
+    throw_error(Status::kCudaError, std::string("the forward pass failed on the device: ") + cudaGetErrorName(err) + " (" +
+                                        cudaGetErrorString(err) + "); rerun with RESNETRS_SYNC_CHECK=1 to find the layer");
+  }
+}
+
+}  // namespace resnetrs
