@@ -36,6 +36,7 @@ void CudaEngine::forward(BatchState& st, cudaStream_t s) {
   bind_stream(s);
   const int n = st.batch;
   auto conv = [&](int layer, const cuda::DeviceConv& dc) -> bool {
+    pad_conv_input(layer, n, s);
     const cuda::ConvLayer& l = m_plan.convs[size_t(layer)];
     ShapeState& ss = st.shapes[size_t(l.unique)];
     try {
@@ -46,7 +47,7 @@ void CudaEngine::forward(BatchState& st, cudaStream_t s) {
                                   "): " + e.what());
     }
     after_op(l.shape.name, s);
-    return l.shape.relu() || ss.choice.bias_in_conv();
+    return conv_epilogue(layer, dc.bias, ss.choice.bias_in_conv(), n, s);
   };
   for (int i = 0; i < 4; ++i) conv(i, m_weights.stem[i]);
 
@@ -74,7 +75,7 @@ void CudaEngine::forward(BatchState& st, cudaStream_t s) {
     if (bp.shortcut >= 0) {
       if (b.pool_shortcut) {
         try {
-          kernels::launch_avg_pool_2x2_same(buf(cuda::kBufX), buf(cuda::kBufPI), n, b.cin, b.h_in, b.w_in, m_layout, s);
+          shortcut_pool(b, n, s);
         } catch (const Error& e) {
           throw Error(e.status(), b.name + "/shortcut_pool (batch " + std::to_string(n) + "): " + e.what());
         }
@@ -85,8 +86,7 @@ void CudaEngine::forward(BatchState& st, cudaStream_t s) {
       bsc = bsc_in_conv ? nullptr : db.shortcut.bias;
     }
     try {
-      kernels::launch_block_tail(buf(cuda::kBufT3), b3, m_gate.floats(), shortcut, bsc, buf(cuda::kBufX), n, b.cout, hw,
-                                 m_layout, s);
+      block_tail(b, b3, shortcut, bsc, n, s);
     } catch (const Error& e) {
       throw Error(e.status(), b.name + "/tail (batch " + std::to_string(n) + "): " + e.what());
     }

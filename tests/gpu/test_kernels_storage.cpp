@@ -321,6 +321,35 @@ TEST_CASE("bias + activation epilogue in every storage type and activation", "[k
       }
     }
   }
+  // No bias (the fused conv already added it): act(x) alone, vector and scalar paths.
+  for (ActType t : kTypes) {
+    for (PointwiseAct a : kActs) {
+      for (TensorLayout l : kLayouts) {
+        for (const Shape4& s : {Shape4{2, 16, 6, 6}, Shape4{1, 7, 3, 5}}) {
+          const std::string what = describe(s, l, t) + " " + act_name(a) + " without bias";
+          INFO(what);
+          const size_t count = size_t(s.n) * s.c * s.h * s.w;
+          const std::vector<float> x = rounded(t, random_floats(count, 221 + s.c, -4.0f, 4.0f));
+          StorageArray data(t, to_layout(x, s, l));
+          kernels::launch_bias_act(data.get(), t, nullptr, s.n, s.c, s.h * s.w, l, a, nullptr);
+          const std::vector<float> got = from_layout(data.download(), s, l);
+          CHECK(data.guard_intact());
+          std::vector<float> want(count);
+          for (size_t i = 0; i < count; ++i) {
+            want[i] = a == PointwiseAct::kRelu ? std::max(x[i], 0.0f) : a == PointwiseAct::kSwish ? cpu::swish(x[i]) : x[i];
+          }
+          want = rounded(t, want);
+          if (a != PointwiseAct::kSwish) {
+            check_exact(got, want, what);
+          } else if (t == ActType::kF32) {
+            check_close(got, want, 4e-6, 1e-30, what);
+          } else {
+            check_close(got, want, storage_rtol(t), storage_atol(t), what);
+          }
+        }
+      }
+    }
+  }
   // The fp32 ReLU launcher is the fp32 instantiation: bit for bit the same as launch_bias_act.
   const Shape4 s{3, 64, 8, 8};
   const size_t count = size_t(s.n) * s.c * s.h * s.w;
@@ -559,6 +588,7 @@ TEST_CASE("16-bit launchers reject bad arguments", "[kernels16][errors]") {
   CHECK_THROWS_AS(kernels::launch_bias_act(nullptr, ActType::kF16, bias.get(), 1, 4, 4, TensorLayout::kNHWC,
                                            PointwiseAct::kSwish, nullptr),
                   Error);
+  CHECK_THROWS_AS(kernels::launch_bias_relu(bias.get(), nullptr, 1, 4, 4, TensorLayout::kNHWC, nullptr), Error);
   CHECK_THROWS_AS(kernels::launch_bias_act(a.get(), ActType(7), bias.get(), 1, 4, 4, TensorLayout::kNHWC,
                                            PointwiseAct::kSwish, nullptr),
                   Error);
