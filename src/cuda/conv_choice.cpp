@@ -5,11 +5,24 @@
 
 namespace resnetrs::cuda {
 
-const char* conv_mode_name(ConvMode m) { return m == ConvMode::kFused ? "fused" : "plain"; }
+namespace {
+// Must match resnetrs::cutlass_fprop::tile_name over kTiles (checked in cutlass_conv.cpp).
+const char* const kCutlassTiles[kCutlassTileCount] = {"128x128x16", "128x64x16", "64x64x16"};
+constexpr const char* kCutlassMath = "3XTF32";
+}  // namespace
+
+const char* cutlass_tile_name(int tile) { return tile >= 0 && tile < kCutlassTileCount ? kCutlassTiles[tile] : "?"; }
+
+const char* conv_mode_name(ConvMode m) {
+  return m == ConvMode::kFused ? "fused" : m == ConvMode::kPlain ? "plain" : "cutlass";
+}
 
 std::string ConvChoice::to_string() const {
   char ms_text[32];
   std::snprintf(ms_text, sizeof(ms_text), "%.4f", double(ms));
+  if (mode == ConvMode::kCutlass) {
+    return std::string("cutlass ") + cutlass_tile_name(algo) + " " + kCutlassMath + " " + ms_text;
+  }
   return std::string(conv_mode_name(mode)) + " " + conv_algo_name(algo) + " " + conv_math_name(math) + " " + ms_text;
 }
 
@@ -25,6 +38,17 @@ bool parse_conv_choice(const std::string& text, ConvChoice* out) {
     c.mode = ConvMode::kFused;
   } else if (mode == "plain") {
     c.mode = ConvMode::kPlain;
+  } else if (mode == "cutlass") {
+    c.mode = ConvMode::kCutlass;
+    c.algo = -1;
+    for (int t = 0; t < kCutlassTileCount; ++t) {
+      if (algo == kCutlassTiles[t]) c.algo = t;
+    }
+    if (c.algo < 0 || math != kCutlassMath || !(ms >= 0)) return false;
+    c.math = ConvMath::kFma;
+    c.ms = float(ms);
+    *out = c;
+    return true;
   } else {
     return false;
   }

@@ -3,6 +3,8 @@
 //   kPlain: cudnnConvolutionForward(algo) computes conv only; the bias (and ReLU) come after —
 //           from our bias_relu kernel for ReLU layers, or from the SE squeeze + block tail kernels
 //           for a block's conv3 / projection shortcut (which have no ReLU).
+//   kCutlass: the CUTLASS 3xTF32 kernel (precision fp32x3) with tile `algo` (cutlass_tile_name)
+//           computes conv + bias (+ ReLU) in its epilogue; math is reported as kFma (not cuDNN's).
 #pragma once
 
 #include <cstddef>
@@ -12,7 +14,11 @@
 
 namespace resnetrs::cuda {
 
-enum class ConvMode { kFused, kPlain };
+enum class ConvMode { kFused, kPlain, kCutlass };
+
+// The CUTLASS tiles by index (the order of resnetrs::cutlass_fprop::kTiles).
+constexpr int kCutlassTileCount = 3;
+const char* cutlass_tile_name(int tile);
 
 struct ConvChoice {
   ConvMode mode = ConvMode::kPlain;
@@ -21,8 +27,9 @@ struct ConvChoice {
   size_t workspace = 0;  // bytes, at the batch it was chosen for
   float ms = 0;          // measured time of this choice (0 when not timed, e.g. a fallback)
 
-  bool bias_in_conv() const { return mode == ConvMode::kFused; }
-  // "fused IMPLICIT_PRECOMP_GEMM FMA 0.123" (the cache's value format, ms last)
+  bool bias_in_conv() const { return mode != ConvMode::kPlain; }
+  // "fused IMPLICIT_PRECOMP_GEMM FMA 0.123" (the cache's value format, ms last);
+  // "cutlass 128x64x16 3XTF32 0.123" for a CUTLASS choice
   std::string to_string() const;
 };
 

@@ -22,15 +22,33 @@ constexpr int kPlainCandidates = 3; // Find's fastest algorithms tried on the pl
 // CUDNN_STATUS_NOT_SUPPORTED_* families), as opposed to a fault (internal/execution errors).
 bool is_refusal(cudnnStatus_t st) { return int(st) >= 2000 && int(st) < 4000; }
 
-cudnnStatus_t call_choice(LegacyConv& conv, bool relu, const ConvChoice& c, const float* x, const float* w,
-                          const float* bias, float* y, void* ws, size_t ws_bytes, kernels::TensorLayout layout,
-                          cudaStream_t stream) {
-  if (c.mode == ConvMode::kFused) return conv.try_forward_fused(c.algo, c.math, relu, x, w, bias, y, ws, ws_bytes);
-  const cudnnStatus_t st = conv.try_forward(c.algo, c.math, x, w, y, ws, ws_bytes);
-  if (st == CUDNN_STATUS_SUCCESS && relu) {
-    const ConvGeometry& g = conv.geometry();
-    kernels::launch_bias_relu(y, bias, g.n, g.cout, g.h_out() * g.w_out(), layout, stream);
+// The plain path's epilogue for a ReLU layer: y = relu(y + bias) in the conv's data type.
+void bias_relu_epilogue(LegacyConv& conv, void* y, const float* bias, kernels::TensorLayout layout, cudaStream_t stream) {
+  const ConvGeometry& g = conv.geometry();
+  if (conv.data_type() == kernels::ActType::kF32) {
+    kernels::launch_bias_relu(static_cast<float*>(y), bias, g.n, g.cout, g.h_out() * g.w_out(), layout, stream);
+  } else {
+    kernels::launch_bias_act(y, conv.data_type(), bias, g.n, g.cout, g.h_out() * g.w_out(), layout,
+                             kernels::PointwiseAct::kRelu, stream);
   }
+}
+
+const void* fused_bias(LegacyConv& conv, const float* bias, const void* bias_conv) {
+  if (bias_conv) return bias_conv;
+  RESNETRS_CHECK_ARG(conv.data_type() == kernels::ActType::kF32,
+                     "a 16-bit convolution's fused call needs the bias in its data type (bias_conv)");
+  return bias;
+}
+
+cudnnStatus_t call_choice(LegacyConv& conv, bool relu, const ConvChoice& c, const void* x, const void* w,
+                          const float* bias, const void* bias_conv, void* y, void* ws, size_t ws_bytes,
+                          kernels::TensorLayout layout, cudaStream_t stream) {
+  if (c.mode == ConvMode::kFused) {
+    return conv.try_forward_fused(c.algo, c.math, relu, x, w, fused_bias(conv, bias, bias_conv), y, ws, ws_bytes);
+  }
+  if (c.mode != ConvMode::kPlain) return CUDNN_STATUS_NOT_SUPPORTED;
+  const cudnnStatus_t st = conv.try_forward(c.algo, c.math, x, w, y, ws, ws_bytes);
+  if (st == CUDNN_STATUS_SUCCESS && relu) bias_relu_epilogue(conv, y, bias, layout, stream);
   return st;
 }
 
@@ -45,7 +63,9 @@ float elapsed(cudaEvent_t a, cudaEvent_t b) {
 bool time_choice(LegacyConv& conv, bool relu, const ConvChoice& c, const TuneBuffers& b, kernels::TensorLayout layout,
                  cudaStream_t stream, float best_so_far, float* ms, std::string* note) {
   UniqueEvent start = make_event(true), stop = make_event(true);
-  auto once = [&]() { return call_choice(conv, relu, c, b.x, b.w, b.bias, b.y, b.workspace, b.workspace_bytes, layout, stream); };
+  auto once = [&]() {
+    return call_choice(conv, relu, c, b.x, b.w, b.bias, b.bias_conv, b.y, b.workspace, b.workspace_bytes, layout, stream);
+  };
 
   RESNETRS_CUDA_CHECK(cudaEventRecord(start.get(), stream));
   const cudnnStatus_t st = once();
@@ -105,23 +125,23 @@ bool time_conv_choice(LegacyConv& conv, bool relu, const ConvChoice& choice, con
   return time_choice(conv, relu, choice, buffers, layout, stream, std::numeric_limits<float>::max(), ms, note);
 }
 
-void run_conv_choice(LegacyConv& conv, bool relu, const ConvChoice& c, const float* x, const float* w,
-                     const float* bias, float* y, void* workspace, size_t workspace_bytes, kernels::TensorLayout layout,
-                     cudaStream_t stream) {
+void run_conv_choice(LegacyConv& conv, bool relu, const ConvChoice& c, const void* x, const void* w,
+                     const float* bias, void* y, void* workspace, size_t workspace_bytes, kernels::TensorLayout layout,
+                     cudaStream_t stream, const void* bias_conv) {
   if (c.mode == ConvMode::kFused) {
-    conv.forward_fused(c.algo, c.math, relu, x, w, bias, y, workspace, workspace_bytes);
-  } else {
+    conv.forward_fused(c.algo, c.math, relu, x, w, fused_bias(conv, bias, bias_conv), y, workspace, workspace_bytes);
+  } else if (c.mode == ConvMode::kPlain) {
     conv.forward(c.algo, c.math, x, w, y, workspace, workspace_bytes);
-    if (relu) {
-      const ConvGeometry& g = conv.geometry();
-      kernels::launch_bias_relu(y, bias, g.n, g.cout, g.h_out() * g.w_out(), layout, stream);
-    }
+    if (relu) bias_relu_epilogue(conv, y, bias, layout, stream);
+  } else {
+    throw_error(Status::kInternal, "run_conv_choice: " + c.to_string() + " is not a cuDNN choice");
   }
 }
 
 TuneOutcome tune_conv(LegacyConv& conv, bool relu, const TuneBuffers& b, kernels::TensorLayout layout,
                       cudaStream_t stream, ConvPolicy policy) {
   RESNETRS_CHECK_ARG(b.x && b.w && b.bias && b.y, "tune_conv: null buffer");
+  RESNETRS_CHECK_ARG(b.bias_conv || conv.data_type() == kernels::ActType::kF32, "tune_conv: a 16-bit convolution needs bias_conv");
   const std::vector<ConvAlgoPerf> found = conv.find(b.x, b.w, b.y, b.workspace, b.workspace_bytes);
 
   // Candidate list in the fixed tie-break order: fused (by algorithm), then plain (by algorithm).

@@ -23,11 +23,15 @@
 
 namespace resnetrs::cuda {
 
+// Buffers in the convolution's data type (LegacyConv::data_type()), except `bias`: fp32 always
+// (our epilogue kernels read it); `bias_conv` is the same bias in the data type for cuDNN's fused
+// call (nullptr: `bias`, which is right for fp32 data only).
 struct TuneBuffers {
-  const float* x = nullptr;     // input of the geometry's size
-  const float* w = nullptr;     // filter
-  const float* bias = nullptr;  // [cout]
-  float* y = nullptr;           // output (overwritten)
+  const void* x = nullptr;      // input of the geometry's size
+  const void* w = nullptr;      // filter
+  const float* bias = nullptr;  // [cout], fp32
+  void* y = nullptr;            // output (overwritten)
+  const void* bias_conv = nullptr;  // [cout] in the data type, for the fused call
   void* workspace = nullptr;
   size_t workspace_bytes = 0;   // the cap
 };
@@ -61,8 +65,11 @@ bool time_conv_choice(LegacyConv& conv, bool relu, const ConvChoice& choice, con
 // Runs one choice once: for ReLU layers the result is relu(conv + bias) either way; for no-ReLU
 // layers fused gives conv + bias and plain gives conv only (bias_in_conv() tells which).
 // Throws Error(kCudnnError/kCudaError) on failure.
-void run_conv_choice(LegacyConv& conv, bool relu, const ConvChoice& choice, const float* x, const float* w,
-                     const float* bias, float* y, void* workspace, size_t workspace_bytes, kernels::TensorLayout layout,
-                     cudaStream_t stream);
+// x, w, y in the conv's data type; bias fp32; bias_conv the bias in the data type (nullptr: bias,
+// fp32 data only). The plain path's ReLU epilogue runs in the data type (bias_act). A kCutlass
+// choice is not cuDNN's: Error(kInternal).
+void run_conv_choice(LegacyConv& conv, bool relu, const ConvChoice& choice, const void* x, const void* w,
+                     const float* bias, void* y, void* workspace, size_t workspace_bytes, kernels::TensorLayout layout,
+                     cudaStream_t stream, const void* bias_conv = nullptr);
 
 }  // namespace resnetrs::cuda

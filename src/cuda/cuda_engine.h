@@ -25,6 +25,7 @@
 #include <cuda_runtime_api.h>
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -39,6 +40,9 @@
 #include "cuda/device_info.h"
 #include "cuda/device_weights.h"
 #include "cuda/engine_plan.h"
+#include "cuda/act_kernels.h"
+#include "cuda/activation_arena.h"
+#include "cuda/precision_policy.h"
 #include "engine/engine.h"
 #include "kernels/normalize_input.cuh"
 #include "kernels/tensor_layout.cuh"
@@ -82,29 +86,46 @@ class CudaEngine final : public Engine {
   struct BatchState {
     int batch = 0;
     std::vector<ShapeState> shapes;  // parallel to m_plan.unique
-    cuda::UniqueGraphExec graph;     // null: run eagerly
+    cuda::UniqueGraphExec graph;       // stem .. head GEMM; null: run eagerly
+    cuda::UniqueGraphExec host_graph;  // run_host's whole pass (normalize .. logits bias) on the staging buffers
   };
 
   ConvGeometry geometry(const ConvShape& s, int batch) const;
   // The steps that differ between the network variants (cuda_engine_variant.cpp): explicit zero
   // padding before a conv (no-op unless planned), the conv's activation epilogue (returns whether
   // the layer's bias is now in its output), the shortcut pool, the tail with the block's activation.
-  kernels::ActType act_storage() const;
   void pad_conv_input(int layer, int batch, cudaStream_t s);
   bool conv_epilogue(int layer, const float* bias, bool bias_in_conv, int batch, cudaStream_t s);
-  void shortcut_pool(const BlockShape& b, int batch, cudaStream_t s);
-  void block_tail(const BlockShape& b, const float* x_bias, const void* shortcut, const float* shortcut_bias, int batch,
-                  cudaStream_t s);
+  void shortcut_pool(const BlockShape& b, const cuda::BlockSlots& bs, int batch, cudaStream_t s);
+  void block_tail(const BlockShape& b, const cuda::BlockSlots& bs, const float* x_bias, const void* shortcut,
+                  const float* shortcut_bias, int batch, cudaStream_t s);
+  cuda::ArenaLayout choose_arena(const CudaEngineTweaks& tweaks) const;
   void allocate_buffers();
+  struct TunedShapes {
+    std::vector<ConvChoice> choices;  // per unique shape
+    std::vector<bool> from_cache;
+    std::vector<LegacyConv> convs;    // the descriptors made while tuning, reused by the batch state
+    int tuned = 0, cached = 0;
+  };
   void tune();
-  ConvChoice effective_choice(LegacyConv& conv, const ConvChoice& tuned, const std::string& name) const;
+  TunedShapes tune_at(int batch, size_t cap, void* fixed_ws);
+  ConvChoice effective_choice(LegacyConv& conv, const ConvChoice& tuned, const ConvShape& shape, int batch) const;
+  const cuda::DeviceConv& layer_weights(int layer) const;
+  LegacyConv make_conv(const ConvShape& s, int batch) const;
   BatchState& batch_state(int batch);
-  void capture_graph(BatchState& st);
+  void capture_graphs(BatchState& st);
+  void capture(BatchState& st, cuda::UniqueGraphExec& target, const char* what,
+               const std::function<void(cudaStream_t)>& body);
+  void normalize(const float* input, int batch, cudaStream_t s);
+  void head_bias(float* logits, int batch, cudaStream_t s);
   void bind_stream(cudaStream_t s);
   void forward(BatchState& st, cudaStream_t s);
   void after_op(const std::string& what, cudaStream_t s);
   void run_device_locked(const float* input, int batch, float* logits, cudaStream_t s);
-  float* buf(int b) const { return m_buffers[b].floats(); }
+  // A tensor's address in the arena (activation_arena.h).
+  void* at(const cuda::Slot& s) const { return static_cast<char*>(m_arena.get()) + s.offset; }
+  float* at_f32(const cuda::Slot& s) const { return static_cast<float*>(at(s)); }
+  cuda::Act act() const { return cuda::Act{m_policy.act, m_layout}; }
 
   // Declared first, so destroyed last: restores the caller's current device after every member
   // (freed with the engine's device current) is gone.
@@ -119,7 +140,7 @@ class CudaEngine final : public Engine {
   NetworkDesc m_net;
   cuda::EnginePlan m_plan;
   cuda::DeviceInfo m_device;
-  bool m_strict = true;
+  cuda::PrecisionPolicy m_policy;  // chosen once at build (precision_policy.h)
   TensorLayout m_layout = TensorLayout::kNCHW;
   TensorLayout m_input_layout = TensorLayout::kNCHW;
   kernels::NormalizeParams m_norm{};
@@ -130,9 +151,11 @@ class CudaEngine final : public Engine {
   cuda::UniqueCublas m_cublas;
 
   cuda::DeviceWeights m_weights;
-  DeviceBuffer m_buffers[cuda::kBufCount];
-  DeviceBuffer m_pooled, m_hidden, m_gate, m_head_pooled, m_logits_raw;  // small per-batch vectors
-  DeviceBuffer m_host_input, m_host_logits;                              // run_host staging
+  cuda::ArenaLayout m_slots;  // every tensor's place in m_arena (per role, or by liveness)
+  DeviceBuffer m_arena;       // activations, SE/head vectors, run_host staging: one allocation
+  bool m_zero_fused_outputs = false;  // zero y before each fused cuDNN call (liveness placement)
+  bool m_batch_tuning = false;        // tune every batch size on its own (else max_batch's choices)
+  bool m_whole_run_graph = false;     // run_host replays one graph per batch (normalize .. bias)
   DeviceBuffer m_workspace, m_cublas_workspace;
 
   std::vector<ConvChoice> m_tuned;  // per unique shape, at max_batch

@@ -9,6 +9,8 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "cuda/cuda_engine.h"
+#include "cuda/cutlass_conv.h"
+#include "cuda/precision_policy.h"
 #include "engine/engine.h"
 #include "engine/gpu_gate.h"
 
@@ -33,7 +35,8 @@ std::string CudaEngineInfo::format() const {
   os << "resnetrs CUDA engine on " << device << "\n";
   os << "  precision " << precision_name(precision) << ", activations " << layout_name(activation_layout) << ", graph "
      << (graph_used ? "yes" : "no") << (graph_note.empty() ? "" : " (" + graph_note + ")") << "\n";
-  os << "  device memory: weights " << mib(weight_bytes) << ", activations " << mib(arena_bytes) << ", workspace "
+  os << "  device memory: weights " << mib(weight_bytes) << ", activations " << mib(arena_bytes)
+     << (arena_by_liveness ? " (by liveness)" : " (per role)") << ", workspace "
      << mib(workspace_bytes) << ", total " << mib(total_device_bytes()) << "\n";
   os << "  build " << build_ms << " ms (tuning " << tune_ms << " ms: " << unique_shapes << " unique conv shapes, "
      << shapes_tuned << " timed, " << shapes_from_cache << " from cache"
@@ -62,6 +65,30 @@ CudaEngineTweaks cuda_tweaks_from_env() {
       warn("RESNETRS_CUDA_LAYOUT='" + s + "' is neither nchw nor nhwc; ignored");
     }
   }
+  if (const char* v = std::getenv("RESNETRS_CUDA_ARENA")) {
+    const std::string s = v;
+    if (s == "role") {
+      t.arena = CudaEngineTweaks::ArenaChoice::kPerRole;
+    } else if (s == "liveness") {
+      t.arena = CudaEngineTweaks::ArenaChoice::kLiveness;
+    } else if (!s.empty()) {
+      warn("RESNETRS_CUDA_ARENA='" + s + "' is neither role nor liveness; ignored");
+    }
+  }
+  if (const char* v = std::getenv("RESNETRS_CUDA_BATCHES")) {
+    std::stringstream ss(v);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+      if (item.empty()) continue;
+      char* end = nullptr;
+      const long b = std::strtol(item.c_str(), &end, 10);
+      if (end && *end == '\0' && b >= 1 && b <= 1 << 20) {
+        t.prepare_batches.push_back(int(b));
+      } else {
+        warn("RESNETRS_CUDA_BATCHES: '" + item + "' is not a batch size; ignored");
+      }
+    }
+  }
   t.sync_check = env_flag("RESNETRS_SYNC_CHECK");
   t.verbose = env_flag("RESNETRS_CUDA_VERBOSE");
   return t;
@@ -72,6 +99,12 @@ std::unique_ptr<Engine> make_cuda_engine_ex(const FoldedWeights& weights, const 
   validate_engine_options(weights, options);
   require_cuda_backend_supports(weights.config);  // before any CUDA call: the same refusal with or without a GPU
   require_cuda_precision_available(options.precision);
+  if (options.precision == Precision::kFp32x3 && !cuda::cutlass_convs_built()) {
+    throw_error(Status::kInvalidArgument,
+                "precision fp32x3 needs the CUTLASS 3xTF32 kernels, and this library was built without them "
+                "(RESNETRS_CUTLASS=OFF or the CUTLASS headers were not found; docs/cutlass.md)");
+  }
+  (void)cuda::precision_policy(options.precision);  // an unknown precision is refused here, before any CUDA call
   return std::make_unique<CudaEngine>(weights, options, tweaks);
 }
 

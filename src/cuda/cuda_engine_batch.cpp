@@ -2,7 +2,10 @@
 // made on its first run, and its CUDA graph.
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
+#include <chrono>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -25,15 +28,30 @@ CudaEngine::BatchState& CudaEngine::batch_state(int batch) {
   auto st = std::make_unique<BatchState>();
   st->batch = batch;
   st->shapes.reserve(m_plan.unique.size());
+  // A batch size other than max_batch: its own tuning (cache or timing, within the workspace
+  // allocated at build) when per-batch tuning is on, else max_batch's choices where they fit.
+  TunedShapes own;
+  if (batch != m_options.max_batch && m_batch_tuning) {
+    if (m_has_run) RESNETRS_CUDA_CHECK(cudaStreamWaitEvent(m_stream.get(), m_done.get(), 0));  // runs share the arena
+    bind_stream(m_stream.get());
+    const auto t0 = std::chrono::steady_clock::now();
+    own = tune_at(batch, std::min(m_options.workspace_cap_bytes, m_workspace.bytes()), m_workspace.get());
+    m_info.tune_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    m_info.shapes_tuned += own.tuned;
+    m_info.shapes_from_cache += own.cached;
+  }
   for (size_t u = 0; u < m_plan.unique.size(); ++u) {
     const ConvShape& s = m_plan.unique[u].shape;
     try {
       if (batch == m_options.max_batch && u < m_tuned_convs.size()) {
         ShapeState ss{std::move(m_tuned_convs[u]), m_tuned[u]};
         st->shapes.push_back(std::move(ss));
+      } else if (u < own.convs.size()) {
+        ShapeState ss{std::move(own.convs[u]), own.choices[u]};
+        st->shapes.push_back(std::move(ss));
       } else {
-        LegacyConv conv(m_cudnn.get(), geometry(s, batch), m_strict);
-        ConvChoice c = effective_choice(conv, m_tuned[u], s.name);
+        LegacyConv conv = make_conv(s, batch);
+        ConvChoice c = effective_choice(conv, m_tuned[u], s, batch);
         st->shapes.push_back(ShapeState{std::move(conv), c});
       }
     } catch (const Error& e) {
@@ -43,17 +61,31 @@ CudaEngine::BatchState& CudaEngine::batch_state(int batch) {
   if (batch == m_options.max_batch) m_tuned_convs.clear();
   BatchState& ref = *st;
   m_batches.emplace(batch, std::move(st));
-  if (batch != m_options.max_batch) capture_graph(ref);  // max_batch: captured after its warm-up
+  if (batch != m_options.max_batch) capture_graphs(ref);  // max_batch: captured after its warm-up
   return ref;
 }
 
-void CudaEngine::capture_graph(BatchState& st) {
+void CudaEngine::capture_graphs(BatchState& st) {
   if (!m_options.cuda_graph || m_tweaks.sync_check) return;
+  capture(st, st.graph, "", [&](cudaStream_t s) { forward(st, s); });
+  // run_host's whole pass in one graph: normalize from the staging buffer, the forward, the
+  // logits bias into the staging buffer (two launches fewer per call than graph + 2 kernels).
+  if (m_whole_run_graph && st.graph) {
+    capture(st, st.host_graph, " (run_host)", [&](cudaStream_t s) {
+      normalize(at_f32(m_slots.host_input), st.batch, s);
+      forward(st, s);
+      head_bias(at_f32(m_slots.host_logits), st.batch, s);
+    });
+  }
+}
+
+void CudaEngine::capture(BatchState& st, cuda::UniqueGraphExec& target, const char* what,
+                         const std::function<void(cudaStream_t)>& body) {
   cudaStream_t s = m_stream.get();
   std::string failure;
   RESNETRS_CUDA_CHECK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
   try {
-    forward(st, s);
+    body(s);
   } catch (const std::exception& e) {
     failure = e.what();
   }
@@ -65,10 +97,10 @@ void CudaEngine::capture_graph(BatchState& st) {
     cudaGraphExec_t exec = nullptr;
     const cudaError_t inst = cudaGraphInstantiate(&exec, graph.get(), 0);
     if (inst == cudaSuccess) {
-      st.graph.reset(exec);
+      target.reset(exec);
       const cudaError_t up = cudaGraphUpload(exec, s);
       if (up != cudaSuccess) {
-        st.graph.reset();
+        target.reset();
         failure = std::string("cudaGraphUpload: ") + cudaGetErrorName(up);
       }
     } else {
@@ -77,10 +109,11 @@ void CudaEngine::capture_graph(BatchState& st) {
   }
   if (!failure.empty()) {
     (void)cudaGetLastError();  // the failed capture's error must not be blamed on a later call
-    st.graph.reset();
+    target.reset();
     bind_stream(m_stream.get());
-    const std::string msg = "CUDA graph capture for batch " + std::to_string(st.batch) + " failed, running eagerly: " + failure;
-    if (st.batch == m_options.max_batch) m_info.graph_note = msg;
+    const std::string msg =
+        "CUDA graph capture for batch " + std::to_string(st.batch) + what + " failed, running eagerly: " + failure;
+    if (st.batch == m_options.max_batch && *what == '\0') m_info.graph_note = msg;
     warn(msg);
   }
 }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "cuda/cuda_engine.h"
 #include "engine/gpu_gate.h"
 
@@ -32,21 +33,25 @@ using cuda_engine_detail::kCublasWorkspaceBytes;
 CudaEngine::CudaEngine(const FoldedWeights& weights, const EngineOptions& options, const CudaEngineTweaks& tweaks)
     : m_options(options), m_tweaks(tweaks), m_net(describe_network(weights.config, options.height, options.width)) {
   const auto t0 = std::chrono::steady_clock::now();
-  if (precision_is_unverified_on_gpu(options.precision)) {  // passed the gate: RESNETRS_UNVERIFIED_GPU=ON
-    throw_error(Status::kInvalidArgument, std::string("precision ") + precision_name(options.precision) +
-                                              " is not implemented yet by the CUDA backend (use fp32 or tf32)");
-  }
-  RESNETRS_CHECK_ARG(options.precision == Precision::kFp32 || options.precision == Precision::kTf32,
-                     "unknown precision " + std::to_string(int(options.precision)));
   RESNETRS_CHECK_ARG(options.input_layout == Layout::kNCHW || options.input_layout == Layout::kNHWC,
                      "unknown input layout " + std::to_string(int(options.input_layout)));
-  m_strict = options.precision == Precision::kFp32;
-  // Measured on the H200 (docs/device-notes.md): strict fp32 is faster in NCHW, TF32 in NHWC.
-  switch (tweaks.layout) {
-    case CudaEngineTweaks::LayoutChoice::kNCHW: m_layout = TensorLayout::kNCHW; break;
-    case CudaEngineTweaks::LayoutChoice::kNHWC: m_layout = TensorLayout::kNHWC; break;
-    default: m_layout = m_strict ? TensorLayout::kNCHW : TensorLayout::kNHWC; break;
+  // The numeric policy (unknown precision: kInvalidArgument) and the activation layout, before
+  // any CUDA call; the device's compute capability is checked against it once it is selected.
+  m_policy = cuda::precision_policy(options.precision);
+  m_layout = cuda::choose_layout(m_policy, tweaks.layout == CudaEngineTweaks::LayoutChoice::kNCHW   ? cuda::LayoutRequest::kNCHW
+                                           : tweaks.layout == CudaEngineTweaks::LayoutChoice::kNHWC ? cuda::LayoutRequest::kNHWC
+                                                                                                    : cuda::LayoutRequest::kAuto);
+  m_plan = cuda::make_engine_plan(m_net);
+  m_slots = choose_arena(tweaks);
+  m_zero_fused_outputs = m_slots.by_liveness && tweaks.zero_fused_outputs;
+  m_batch_tuning = unverified_gpu_enabled();
+  if (tweaks.batch_tuning == CudaEngineTweaks::BatchTuning::kMaxBatchOnly) m_batch_tuning = false;
+  if (tweaks.batch_tuning == CudaEngineTweaks::BatchTuning::kEachBatch) {
+    require_unverified_gpu("per-batch-size tuning and whole-run graphs in the CUDA engine");
+    m_batch_tuning = true;
   }
+  m_whole_run_graph = m_batch_tuning;
+
   m_input_layout = options.input_layout == Layout::kNHWC ? TensorLayout::kNHWC : TensorLayout::kNCHW;
   for (int c = 0; c < 3; ++c) {
     RESNETRS_CHECK_ARG(weights.input_std[c] > 0.0f, "input_std must be positive");
@@ -64,16 +69,17 @@ CudaEngine::CudaEngine(const FoldedWeights& weights, const EngineOptions& option
   }
   m_device = cuda::select_device(options.device);  // makes options.device current
   if (tweaks.verbose) std::fprintf(stderr, "resnetrs cuda: %s\n", m_device.describe().c_str());
+  m_policy = cuda::select_precision_policy(options.precision, m_device.cc_major, m_device.cc_minor);
+  if (tweaks.verbose) std::fprintf(stderr, "resnetrs cuda: precision %s\n", cuda::describe(m_policy).c_str());
 
-  m_plan = cuda::make_engine_plan(m_net);
   m_stream = cuda::make_stream();
   m_done = cuda::make_event(false);
   m_cudnn = cuda::make_cudnn();
   m_cublas = cuda::make_cublas();
-  RESNETRS_CUBLAS_CHECK(cublasSetMathMode(m_cublas.get(), m_strict ? CUBLAS_DEFAULT_MATH : CUBLAS_TF32_TENSOR_OP_MATH));
+  RESNETRS_CUBLAS_CHECK(cublasSetMathMode(m_cublas.get(), m_policy.cublas_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
   RESNETRS_CUBLAS_CHECK(cublasSetPointerMode(m_cublas.get(), CUBLAS_POINTER_MODE_HOST));
 
-  m_weights = cuda::upload_weights(weights, m_net, m_layout == TensorLayout::kNHWC);
+  m_weights = cuda::upload_weights(weights, m_net, m_layout == TensorLayout::kNHWC, m_policy.act);
   allocate_buffers();
   bind_stream(m_stream.get());
 
@@ -99,11 +105,21 @@ CudaEngine::CudaEngine(const FoldedWeights& weights, const EngineOptions& option
                                           "); rebuild the engine with RESNETRS_SYNC_CHECK=1 to find the layer");
     }
   }
-  capture_graph(st);
+  capture_graphs(st);
   if (st.graph) {
     RESNETRS_CUDA_CHECK(cudaGraphLaunch(st.graph.get(), m_stream.get()));
     RESNETRS_CUDA_CHECK(cudaStreamSynchronize(m_stream.get()));
   }
+
+  // Batch sizes asked for at build: tuned (or max_batch's choices) and captured now.
+  for (int b : tweaks.prepare_batches) {
+    if (b < 1 || b > options.max_batch) {
+      warn("prepare_batches: batch " + std::to_string(b) + " is outside 1.." + std::to_string(options.max_batch) + "; ignored");
+    } else if (b != options.max_batch) {
+      (void)batch_state(b);
+    }
+  }
+  RESNETRS_CUDA_CHECK(cudaStreamSynchronize(m_stream.get()));
 
   // Info.
   m_info.device = m_device.describe();
@@ -114,10 +130,8 @@ CudaEngine::CudaEngine(const FoldedWeights& weights, const EngineOptions& option
   m_info.precision = options.precision;
   m_info.activation_layout = m_layout == TensorLayout::kNHWC ? Layout::kNHWC : Layout::kNCHW;
   m_info.weight_bytes = m_weights.buffer.bytes();
-  m_info.arena_bytes = 0;
-  for (const DeviceBuffer& b : m_buffers) m_info.arena_bytes += b.bytes();
-  for (const DeviceBuffer* b : {&m_pooled, &m_hidden, &m_gate, &m_head_pooled, &m_logits_raw, &m_host_input, &m_host_logits})
-    m_info.arena_bytes += b->bytes();
+  m_info.arena_bytes = m_arena.bytes();
+  m_info.arena_by_liveness = m_slots.by_liveness;
   m_info.workspace_bytes = m_workspace.bytes() + m_cublas_workspace.bytes();
   m_info.unique_shapes = static_cast<int>(m_plan.unique.size());
   m_info.tuning_cache_path = options.tuning_cache_path;
@@ -169,27 +183,27 @@ ConvGeometry CudaEngine::geometry(const ConvShape& s, int batch) const {
   return g;
 }
 
+cuda::ArenaLayout CudaEngine::choose_arena(const CudaEngineTweaks& tweaks) const {
+  bool liveness = unverified_gpu_enabled();
+  if (tweaks.arena == CudaEngineTweaks::ArenaChoice::kPerRole) liveness = false;
+  if (tweaks.arena == CudaEngineTweaks::ArenaChoice::kLiveness) {
+    require_unverified_gpu("activations placed by liveness in the CUDA engine");
+    liveness = true;
+  }
+  const size_t act_bytes = size_t(m_policy.act_bytes);
+  return liveness ? cuda::liveness_layout(m_net, m_plan, m_options.max_batch, act_bytes)
+                  : cuda::per_role_layout(m_net, m_plan, m_options.max_batch, act_bytes);
+}
+
 void CudaEngine::allocate_buffers() {
-  const size_t n = size_t(m_options.max_batch);
-  for (int b = 0; b < cuda::kBufCount; ++b) {
-    const size_t floats = size_t(m_plan.buffer_floats[b]) * n;
-    m_buffers[b] = DeviceBuffer(std::max<size_t>(floats, 1) * sizeof(float), std::string("activation buffer ") + cuda::buf_name(b));
-    // Zero once: the fused cuDNN call is given z = y with alpha2 = 0, and tuning reads these
-    // buffers before anything was written; never let it see uninitialized bit patterns.
-    RESNETRS_CUDA_CHECK(cudaMemset(m_buffers[b].get(), 0, m_buffers[b].bytes()));
-  }
-  const size_t c = size_t(std::max(m_plan.max_block_channels, kFinalChannels));
-  m_pooled = DeviceBuffer(n * c * sizeof(float), "SE pooled vectors");
-  m_hidden = DeviceBuffer(n * size_t(std::max(m_plan.max_se_channels, 1)) * sizeof(float), "SE hidden vectors");
-  m_gate = DeviceBuffer(n * c * sizeof(float), "SE gates");
-  m_head_pooled = DeviceBuffer(n * kFinalChannels * sizeof(float), "head pooled features");
-  m_logits_raw = DeviceBuffer(n * size_t(m_net.num_classes) * sizeof(float), "head GEMM output");
-  m_host_input = DeviceBuffer(n * 3 * size_t(m_net.height) * m_net.width * sizeof(float), "run_host input staging");
-  m_host_logits = DeviceBuffer(n * size_t(m_net.num_classes) * sizeof(float), "run_host logits staging");
+  // One arena for every activation, SE / head vector and the run_host staging, placed per role
+  // or by liveness (activation_arena.h; chosen in the constructor, before any CUDA call).
+  m_arena = DeviceBuffer(m_slots.bytes, m_slots.by_liveness ? "the activation arena (placed by liveness)"
+                                                            : "the activation arena (one region per role)");
+  // Zero once: the fused cuDNN call is given z = y with alpha2 = 0, and tuning reads these
+  // buffers before anything was written; never let it see uninitialized bit patterns.
+  RESNETRS_CUDA_CHECK(cudaMemset(m_arena.get(), 0, m_arena.bytes()));
   m_cublas_workspace = DeviceBuffer(kCublasWorkspaceBytes, "the cuBLAS workspace");
-  for (const DeviceBuffer* b : {&m_pooled, &m_hidden, &m_gate, &m_head_pooled, &m_logits_raw}) {
-    RESNETRS_CUDA_CHECK(cudaMemset(b->get(), 0, b->bytes()));
-  }
   // cudaMemset runs on the legacy stream, which our non-blocking stream does not wait for.
   RESNETRS_CUDA_CHECK(cudaDeviceSynchronize());
 }

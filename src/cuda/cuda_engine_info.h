@@ -29,7 +29,8 @@ struct CudaEngineInfo {
   Layout activation_layout = Layout::kNCHW;  // layout of activations inside the engine
 
   size_t weight_bytes = 0;     // folded weights on the device
-  size_t arena_bytes = 0;      // activations, SE/head vectors, run_host staging
+  size_t arena_bytes = 0;      // activations, SE/head vectors, run_host staging (one allocation)
+  bool arena_by_liveness = false;  // placed by plan_activations() (else one region per role)
   size_t workspace_bytes = 0;  // cuDNN workspace (max over the chosen algorithms) + cuBLAS workspace
   size_t total_device_bytes() const { return weight_bytes + arena_bytes + workspace_bytes; }
 
@@ -54,6 +55,9 @@ const CudaEngineInfo* cuda_engine_info(const Engine& engine);
 //   RESNETRS_SYNC_CHECK=1            synchronize and check after every layer (no graph): pins an
 //                                    asynchronous fault to the layer that caused it
 //   RESNETRS_CUDA_VERBOSE=1          print the device, every tuning candidate and the plan to stderr
+//   RESNETRS_CUDA_BATCHES=1,8        batch sizes prepared (tuned, graphs captured) at build
+//   RESNETRS_CUDA_ARENA=role|liveness  how activations are placed in the arena (default: liveness
+//                                    when built with RESNETRS_UNVERIFIED_GPU=ON, else per role)
 struct CudaEngineTweaks {
   enum class LayoutChoice { kAuto, kNCHW, kNHWC };
   LayoutChoice layout = LayoutChoice::kAuto;
@@ -63,6 +67,25 @@ struct CudaEngineTweaks {
   // + our epilogues) instead of timing both. Not cached (the cache is neither read nor written).
   enum class ModeChoice { kTimed, kFusedOnly, kPlainOnly };
   ModeChoice modes = ModeChoice::kTimed;
+  // Activation placement (docs/cuda-engine.md, "Memory"): kAuto = by liveness when the library
+  // was built with RESNETRS_UNVERIFIED_GPU=ON, else one region per role; kLiveness passes the
+  // gate (refused by a default build).
+  enum class ArenaChoice { kAuto, kPerRole, kLiveness };
+  ArenaChoice arena = ArenaChoice::kAuto;
+  // Under the liveness placement, zero each fused cuDNN convolution's output before the call
+  // (its z input is y with alpha2 = 0; y holds stale bytes of other tensors). Tests turn it off
+  // to check on a device whether cuDNN reads z at all.
+  bool zero_fused_outputs = true;
+  // Small batches (docs/cuda-engine.md, "Batch sizes"): kEachBatch tunes every batch size on its
+  // own (tuning cache or timing, within the workspace allocated at build) and gives run_host one
+  // graph per batch (normalize .. logits bias); kMaxBatchOnly reuses max_batch's choices where
+  // they fit (the behaviour of a default build). kAuto = kEachBatch when the library was built
+  // with RESNETRS_UNVERIFIED_GPU=ON; kEachBatch passes the gate.
+  enum class BatchTuning { kAuto, kMaxBatchOnly, kEachBatch };
+  BatchTuning batch_tuning = BatchTuning::kAuto;
+  // Batch sizes (besides max_batch) prepared at build: descriptors, choices and graphs, so their
+  // first run costs nothing extra. make_cuda_engine reads RESNETRS_CUDA_BATCHES=1,8,... .
+  std::vector<int> prepare_batches;
 };
 
 CudaEngineTweaks cuda_tweaks_from_env();

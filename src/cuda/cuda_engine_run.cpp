@@ -8,7 +8,6 @@
 #include "common/error.h"
 #include "cuda/cuda_engine.h"
 #include "kernels/bias_add.cuh"
-#include "kernels/normalize_input.cuh"
 
 namespace resnetrs {
 
@@ -19,27 +18,38 @@ using cuda::DeviceBuffer;
 using cuda::LegacyConv;
 using kernels::TensorLayout;
 
-void CudaEngine::run_device_locked(const float* input, int batch, float* logits, cudaStream_t s) {
-  BatchState& st = batch_state(batch);
-  if (m_has_run && s != m_last_stream) RESNETRS_CUDA_CHECK(cudaStreamWaitEvent(s, m_done.get(), 0));
+void CudaEngine::normalize(const float* input, int batch, cudaStream_t s) {
   try {
-    kernels::launch_normalize_input(input, m_input_layout, buf(cuda::kBufX), m_layout, batch, m_net.height, m_net.width,
-                                    m_norm, s);
+    cuda::act_normalize_input(input, m_input_layout, at(m_slots.normalized), act(), batch, m_net.height, m_net.width, m_norm, s);
   } catch (const Error& e) {
     throw Error(e.status(), std::string("input normalization: ") + e.what());
   }
   after_op("input normalization", s);
-  if (st.graph) {
-    RESNETRS_CUDA_CHECK(cudaGraphLaunch(st.graph.get(), s));
-  } else {
-    forward(st, s);
-  }
+}
+
+void CudaEngine::head_bias(float* logits, int batch, cudaStream_t s) {
   try {
-    kernels::launch_bias_add_rows(m_logits_raw.floats(), m_weights.dense_bias, logits, batch, m_net.num_classes, s);
+    kernels::launch_bias_add_rows(at_f32(m_slots.logits_raw), m_weights.dense_bias, logits, batch, m_net.num_classes, s);
   } catch (const Error& e) {
     throw Error(e.status(), std::string("head bias: ") + e.what());
   }
   after_op("head bias", s);
+}
+
+void CudaEngine::run_device_locked(const float* input, int batch, float* logits, cudaStream_t s) {
+  BatchState& st = batch_state(batch);
+  if (m_has_run && s != m_last_stream) RESNETRS_CUDA_CHECK(cudaStreamWaitEvent(s, m_done.get(), 0));
+  if (st.host_graph && input == at_f32(m_slots.host_input) && logits == at_f32(m_slots.host_logits)) {
+    RESNETRS_CUDA_CHECK(cudaGraphLaunch(st.host_graph.get(), s));  // run_host: one launch
+  } else {
+    normalize(input, batch, s);
+    if (st.graph) {
+      RESNETRS_CUDA_CHECK(cudaGraphLaunch(st.graph.get(), s));
+    } else {
+      forward(st, s);
+    }
+    head_bias(logits, batch, s);
+  }
   RESNETRS_CUDA_CHECK(cudaEventRecord(m_done.get(), s));
   m_last_stream = s;
   m_has_run = true;
@@ -74,9 +84,9 @@ void CudaEngine::run_host(const float* input, int batch, float* logits) {
   const size_t in_bytes = size_t(batch) * 3 * m_net.height * m_net.width * sizeof(float);
   const size_t out_bytes = size_t(batch) * m_net.num_classes * sizeof(float);
   if (m_has_run && s != m_last_stream) RESNETRS_CUDA_CHECK(cudaStreamWaitEvent(s, m_done.get(), 0));
-  RESNETRS_CUDA_CHECK(cudaMemcpyAsync(m_host_input.get(), input, in_bytes, cudaMemcpyHostToDevice, s));
-  run_device_locked(m_host_input.floats(), batch, m_host_logits.floats(), s);
-  RESNETRS_CUDA_CHECK(cudaMemcpyAsync(logits, m_host_logits.get(), out_bytes, cudaMemcpyDeviceToHost, s));
+  RESNETRS_CUDA_CHECK(cudaMemcpyAsync(at(m_slots.host_input), input, in_bytes, cudaMemcpyHostToDevice, s));
+  run_device_locked(at_f32(m_slots.host_input), batch, at_f32(m_slots.host_logits), s);
+  RESNETRS_CUDA_CHECK(cudaMemcpyAsync(logits, at(m_slots.host_logits), out_bytes, cudaMemcpyDeviceToHost, s));
   const cudaError_t err = cudaStreamSynchronize(s);
   if (err != cudaSuccess) {
     throw_error(Status::kCudaError, std::string("the forward pass failed on the device: ") + cudaGetErrorName(err) + " (" +

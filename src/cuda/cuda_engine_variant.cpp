@@ -29,16 +29,14 @@ kernels::PointwiseAct pointwise(Activation a) {
 
 }  // namespace
 
-// The storage type of the activation buffers (fp32 until the precision policy chooses it).
-kernels::ActType CudaEngine::act_storage() const { return kernels::ActType::kF32; }
-
 void CudaEngine::pad_conv_input(int layer, int batch, cudaStream_t s) {
   const cuda::ConvLayer& l = m_plan.convs[size_t(layer)];
   if (!l.pad.active) return;
   const cuda::ConvPad& p = l.pad;
+  const cuda::ConvSlots& cs = m_slots.convs[size_t(layer)];
   try {
-    kernels::launch_zero_pad(m_buffers[p.from].get(), m_buffers[cuda::kBufPad].get(), act_storage(), batch, l.shape.cin, p.h,
-                             p.w, p.top, p.bottom, p.left, p.right, m_layout, s);
+    kernels::launch_zero_pad(at(cs.src), at(cs.in), m_policy.act, batch, l.shape.cin, p.h, p.w, p.top, p.bottom, p.left,
+                             p.right, m_layout, s);
   } catch (const Error& e) {
     throw Error(e.status(), "layer " + l.shape.name + "/zero_pad (batch " + std::to_string(batch) + "): " + e.what());
   }
@@ -53,8 +51,8 @@ bool CudaEngine::conv_epilogue(int layer, const float* bias, bool bias_in_conv, 
     case Activation::kSwish: break;
   }
   try {
-    kernels::launch_bias_act(m_buffers[l.out].get(), act_storage(), bias_in_conv ? nullptr : bias, batch, l.shape.cout,
-                             l.shape.h_out * l.shape.w_out, m_layout, kernels::PointwiseAct::kSwish, s);
+    kernels::launch_bias_act(at(m_slots.convs[size_t(layer)].out), m_policy.act, bias_in_conv ? nullptr : bias, batch,
+                             l.shape.cout, l.shape.h_out * l.shape.w_out, m_layout, kernels::PointwiseAct::kSwish, s);
   } catch (const Error& e) {
     throw Error(e.status(), "layer " + l.shape.name + "/swish (batch " + std::to_string(batch) + "): " + e.what());
   }
@@ -62,21 +60,18 @@ bool CudaEngine::conv_epilogue(int layer, const float* bias, bool bias_in_conv, 
   return true;
 }
 
-void CudaEngine::shortcut_pool(const BlockShape& b, int batch, cudaStream_t s) {
-  void* in = m_buffers[cuda::kBufX].get();
-  void* out = m_buffers[cuda::kBufPI].get();
+void CudaEngine::shortcut_pool(const BlockShape& b, const cuda::BlockSlots& bs, int batch, cudaStream_t s) {
   if (b.pool_stride == 1) {
-    kernels::launch_avg_pool_2x2_s1_same(in, out, act_storage(), batch, b.cin, b.h_in, b.w_in, m_layout, s);
+    kernels::launch_avg_pool_2x2_s1_same(at(bs.x_in), at(bs.pi), m_policy.act, batch, b.cin, b.h_in, b.w_in, m_layout, s);
   } else {
-    kernels::launch_avg_pool_2x2_same(in, out, act_storage(), batch, b.cin, b.h_in, b.w_in, m_layout, s);
+    kernels::launch_avg_pool_2x2_same(at(bs.x_in), at(bs.pi), m_policy.act, batch, b.cin, b.h_in, b.w_in, m_layout, s);
   }
 }
 
-void CudaEngine::block_tail(const BlockShape& b, const float* x_bias, const void* shortcut, const float* shortcut_bias,
-                            int batch, cudaStream_t s) {
-  void* x = m_buffers[cuda::kBufT3].get();
-  kernels::launch_block_tail(x, x_bias, m_gate.floats(), shortcut, shortcut_bias, m_buffers[cuda::kBufX].get(), act_storage(),
-                             batch, b.cout, b.h_out * b.w_out, m_layout, pointwise(b.act), s);
+void CudaEngine::block_tail(const BlockShape& b, const cuda::BlockSlots& bs, const float* x_bias, const void* shortcut,
+                            const float* shortcut_bias, int batch, cudaStream_t s) {
+  kernels::launch_block_tail(at(bs.t3), x_bias, at_f32(bs.gate), shortcut, shortcut_bias, at(bs.out), m_policy.act, batch,
+                             b.cout, b.h_out * b.w_out, m_layout, pointwise(b.act), s);
 }
 
 }  // namespace resnetrs

@@ -60,11 +60,20 @@ using FilterDesc = std::unique_ptr<std::remove_pointer_t<cudnnFilterDescriptor_t
 using ConvDesc = std::unique_ptr<std::remove_pointer_t<cudnnConvolutionDescriptor_t>, ConvDescDeleter>;
 using ActDesc = std::unique_ptr<std::remove_pointer_t<cudnnActivationDescriptor_t>, ActDescDeleter>;
 
-TensorDesc make_tensor(cudnnTensorFormat_t format, int n, int c, int h, int w) {
+cudnnDataType_t cudnn_type(kernels::ActType t) {
+  switch (t) {
+    case kernels::ActType::kF16: return CUDNN_DATA_HALF;
+    case kernels::ActType::kBF16: return CUDNN_DATA_BFLOAT16;
+    case kernels::ActType::kF32: break;
+  }
+  return CUDNN_DATA_FLOAT;
+}
+
+TensorDesc make_tensor(cudnnTensorFormat_t format, cudnnDataType_t type, int n, int c, int h, int w) {
   cudnnTensorDescriptor_t d = nullptr;
   RESNETRS_CUDNN_CHECK(cudnnCreateTensorDescriptor(&d));
   TensorDesc owned(d);
-  RESNETRS_CUDNN_CHECK(cudnnSetTensor4dDescriptor(d, format, CUDNN_DATA_FLOAT, n, c, h, w));
+  RESNETRS_CUDNN_CHECK(cudnnSetTensor4dDescriptor(d, format, type, n, c, h, w));
   return owned;
 }
 
@@ -116,6 +125,7 @@ struct LegacyConv::Impl {
   cudnnHandle_t handle = nullptr;
   ConvGeometry g;
   bool strict = true;
+  kernels::ActType data = kernels::ActType::kF32;
   TensorDesc x, y, bias;
   FilterDesc w;
   ConvDesc conv;
@@ -143,7 +153,12 @@ struct LegacyConv::Impl {
   }
 };
 
-LegacyConv::LegacyConv(cudnnHandle_t handle, const ConvGeometry& g, bool strict_fp32) : m_impl(std::make_unique<Impl>()) {
+LegacyConv::LegacyConv(cudnnHandle_t handle, const ConvGeometry& g, bool strict_fp32)
+    : LegacyConv(handle, g, strict_fp32 ? ConvMathRule::kStrictFma : ConvMathRule::kTensorOp, kernels::ActType::kF32) {}
+
+LegacyConv::LegacyConv(cudnnHandle_t handle, const ConvGeometry& g, ConvMathRule rule, kernels::ActType data)
+    : m_impl(std::make_unique<Impl>()) {
+  const bool strict_fp32 = rule == ConvMathRule::kStrictFma;
   RESNETRS_CHECK_ARG(handle, "LegacyConv: null cuDNN handle");
   RESNETRS_CHECK_ARG(g.n > 0 && g.cin > 0 && g.h > 0 && g.w > 0 && g.cout > 0 && g.kernel > 0 && g.stride > 0 &&
                          g.pad >= 0 && g.h_out() > 0 && g.w_out() > 0,
@@ -152,19 +167,24 @@ LegacyConv::LegacyConv(cudnnHandle_t handle, const ConvGeometry& g, bool strict_
   m.handle = handle;
   m.g = g;
   m.strict = strict_fp32;
+  m.data = data;
   const cudnnTensorFormat_t format = g.nhwc ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
-  m.x = make_tensor(format, g.n, g.cin, g.h, g.w);
-  m.y = make_tensor(format, g.n, g.cout, g.h_out(), g.w_out());
-  m.bias = make_tensor(CUDNN_TENSOR_NCHW, 1, g.cout, 1, 1);
+  const cudnnDataType_t type = cudnn_type(data);
+  m.x = make_tensor(format, type, g.n, g.cin, g.h, g.w);
+  m.y = make_tensor(format, type, g.n, g.cout, g.h_out(), g.w_out());
+  // cudnnConvolutionBiasActivationForward wants the bias in the data type for float, half and
+  // bfloat16 data (only the int8 configurations take a float bias).
+  m.bias = make_tensor(CUDNN_TENSOR_NCHW, type, 1, g.cout, 1, 1);
 
   cudnnFilterDescriptor_t fd = nullptr;
   RESNETRS_CUDNN_CHECK(cudnnCreateFilterDescriptor(&fd));
   m.w.reset(fd);
-  RESNETRS_CUDNN_CHECK(cudnnSetFilter4dDescriptor(fd, CUDNN_DATA_FLOAT, format, g.cout, g.cin, g.kernel, g.kernel));
+  RESNETRS_CUDNN_CHECK(cudnnSetFilter4dDescriptor(fd, type, format, g.cout, g.cin, g.kernel, g.kernel));
 
   cudnnConvolutionDescriptor_t cd = nullptr;
   RESNETRS_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&cd));
   m.conv.reset(cd);
+  // Compute type float for every data type: fp32 accumulation (PSEUDO_HALF / PSEUDO_BFLOAT16).
   RESNETRS_CUDNN_CHECK(
       cudnnSetConvolution2dDescriptor(cd, g.pad, g.pad, g.stride, g.stride, 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
   m.current_math = strict_fp32 ? ConvMath::kFma : ConvMath::kTensorOp;
@@ -187,9 +207,10 @@ LegacyConv& LegacyConv::operator=(LegacyConv&&) noexcept = default;
 
 const ConvGeometry& LegacyConv::geometry() const { return m_impl->g; }
 bool LegacyConv::strict_fp32() const { return m_impl->strict; }
+kernels::ActType LegacyConv::data_type() const { return m_impl->data; }
 ConvMath LegacyConv::default_math() const { return m_impl->strict ? ConvMath::kFma : ConvMath::kTensorOp; }
 
-std::vector<ConvAlgoPerf> LegacyConv::find(const float* x, const float* w, float* y, void* ws, size_t ws_bytes) {
+std::vector<ConvAlgoPerf> LegacyConv::find(const void* x, const void* w, void* y, void* ws, size_t ws_bytes) {
   Impl& m = *m_impl;
   RESNETRS_CHECK_ARG(x && w && y, "LegacyConv::find: null buffer");
   // Find runs with the descriptor's own math type: FMA (strict) or TENSOR_OP.
@@ -237,7 +258,7 @@ cudnnStatus_t LegacyConv::workspace_size(int algo, ConvMath math, size_t* bytes)
                                                  static_cast<cudnnConvolutionFwdAlgo_t>(algo), bytes);
 }
 
-cudnnStatus_t LegacyConv::try_forward(int algo, ConvMath math, const float* x, const float* w, float* y, void* ws,
+cudnnStatus_t LegacyConv::try_forward(int algo, ConvMath math, const void* x, const void* w, void* y, void* ws,
                                       size_t ws_bytes) {
   Impl& m = *m_impl;
   if (!x || !w || !y) return CUDNN_STATUS_BAD_PARAM;
@@ -250,8 +271,8 @@ cudnnStatus_t LegacyConv::try_forward(int algo, ConvMath math, const float* x, c
                                  m.y.get(), y);
 }
 
-cudnnStatus_t LegacyConv::try_forward_fused(int algo, ConvMath math, bool relu, const float* x, const float* w,
-                                            const float* bias, float* y, void* ws, size_t ws_bytes) {
+cudnnStatus_t LegacyConv::try_forward_fused(int algo, ConvMath math, bool relu, const void* x, const void* w,
+                                            const void* bias, void* y, void* ws, size_t ws_bytes) {
   Impl& m = *m_impl;
   if (!x || !w || !bias || !y) return CUDNN_STATUS_BAD_PARAM;
   if (!valid_algo(algo) || !m.math_ok(math)) return CUDNN_STATUS_NOT_SUPPORTED;
@@ -265,7 +286,7 @@ cudnnStatus_t LegacyConv::try_forward_fused(int algo, ConvMath math, bool relu, 
                                                relu ? m.relu.get() : m.identity.get(), m.y.get(), y);
 }
 
-void LegacyConv::forward(int algo, ConvMath math, const float* x, const float* w, float* y, void* ws, size_t ws_bytes) {
+void LegacyConv::forward(int algo, ConvMath math, const void* x, const void* w, void* y, void* ws, size_t ws_bytes) {
   const cudnnStatus_t st = try_forward(algo, math, x, w, y, ws, ws_bytes);
   if (st != CUDNN_STATUS_SUCCESS) {
     throw_error(Status::kCudnnError,
@@ -273,8 +294,8 @@ void LegacyConv::forward(int algo, ConvMath math, const float* x, const float* w
   }
 }
 
-void LegacyConv::forward_fused(int algo, ConvMath math, bool relu, const float* x, const float* w, const float* bias,
-                               float* y, void* ws, size_t ws_bytes) {
+void LegacyConv::forward_fused(int algo, ConvMath math, bool relu, const void* x, const void* w, const void* bias,
+                               void* y, void* ws, size_t ws_bytes) {
   const cudnnStatus_t st = try_forward_fused(algo, math, relu, x, w, bias, y, ws, ws_bytes);
   if (st != CUDNN_STATUS_SUCCESS) {
     throw_error(Status::kCudnnError, "cuDNN error " + cudnn_status_text(st) + " in " +

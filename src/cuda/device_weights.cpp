@@ -1,5 +1,9 @@
 #include "cuda/device_weights.h"
 
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <cstring>
 #include <string>
 
 #include "common/error.h"
@@ -27,8 +31,22 @@ void check_conv(const FoldedConv& f, const ConvShape& s) {
 // Two passes over the same tensor list: the first lays out offsets, the second copies.
 class Packer {
  public:
-  explicit Packer(bool nhwc) : m_nhwc(nhwc) {}
+  Packer(bool nhwc, kernels::ActType conv_type) : m_nhwc(nhwc), m_type(conv_type) {}
 
+  const void* add16(const std::vector<float>& v) {
+    const size_t offset = m_total;
+    m_total = align_up(m_total + (v.size() + 1) / 2);  // two 16-bit values per float slot
+    if (m_base) {
+      const std::vector<uint16_t> bits = to_16bit(v, m_type);
+      RESNETRS_CUDA_CHECK(cudaMemcpy(m_base + offset, bits.data(), bits.size() * sizeof(uint16_t), cudaMemcpyHostToDevice));
+      return m_base + offset;
+    }
+    return nullptr;
+  }
+  const void* add_typed(const std::vector<float>& v) {
+    if (m_type == kernels::ActType::kF32) return add(v);
+    return add16(v);
+  }
   const float* add(const std::vector<float>& v) {
     const size_t offset = m_total;
     m_total = align_up(m_total + v.size());
@@ -41,11 +59,12 @@ class Packer {
   DeviceConv add_conv(const FoldedConv& f) {
     DeviceConv d;
     if (m_nhwc && f.kernel > 1 && m_base) {
-      d.weight = add(oihw_to_ohwi(f.weight, f.cout, f.cin, f.kernel));
+      d.weight = add_typed(oihw_to_ohwi(f.weight, f.cout, f.cin, f.kernel));
     } else {
-      d.weight = add(f.weight);  // 1x1 filters are the same in both layouts; sizes are equal anyway
+      d.weight = add_typed(f.weight);  // 1x1 filters are the same in both layouts; sizes are equal anyway
     }
     d.bias = add(f.bias);
+    d.bias_conv = m_type == kernels::ActType::kF32 ? static_cast<const void*>(d.bias) : add16(f.bias);
     return d;
   }
   void start_copy(float* base) {
@@ -56,11 +75,28 @@ class Packer {
 
  private:
   bool m_nhwc;
+  kernels::ActType m_type;
   float* m_base = nullptr;
   size_t m_total = 0;
 };
 
 }  // namespace
+
+std::vector<uint16_t> to_16bit(const std::vector<float>& v, kernels::ActType type) {
+  RESNETRS_CHECK_ARG(type != kernels::ActType::kF32, "to_16bit: the type is fp32");
+  std::vector<uint16_t> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    // The host forms of CUDA's own conversions (round to nearest even, NaN and inf kept).
+    if (type == kernels::ActType::kF16) {
+      const __half h = __float2half_rn(v[i]);
+      std::memcpy(&out[i], &h, sizeof(uint16_t));
+    } else {
+      const __nv_bfloat16 b = __float2bfloat16_rn(v[i]);
+      std::memcpy(&out[i], &b, sizeof(uint16_t));
+    }
+  }
+  return out;
+}
 
 std::vector<float> oihw_to_ohwi(const std::vector<float>& w, int cout, int cin, int k) {
   std::vector<float> out(w.size());
@@ -72,7 +108,7 @@ std::vector<float> oihw_to_ohwi(const std::vector<float>& w, int cout, int cin, 
   return out;
 }
 
-DeviceWeights upload_weights(const FoldedWeights& w, const NetworkDesc& net, bool nhwc_filters) {
+DeviceWeights upload_weights(const FoldedWeights& w, const NetworkDesc& net, bool nhwc_filters, kernels::ActType conv_type) {
   // Validate everything before allocating.
   if (w.config.depth != net.config.depth || w.blocks.size() != net.blocks.size()) {
     throw_error(Status::kWeightsInvalid, "folded weights are for depth " + std::to_string(w.config.depth) + " with " +
@@ -101,7 +137,7 @@ DeviceWeights upload_weights(const FoldedWeights& w, const NetworkDesc& net, boo
   expect(w.dense_bias.size(), size_t(net.num_classes), "dense bias");
 
   DeviceWeights d;
-  Packer packer(nhwc_filters);
+  Packer packer(nhwc_filters, conv_type);
   auto pack_all = [&]() {
     for (int i = 0; i < 4; ++i) d.stem[i] = packer.add_conv(w.stem[i]);
     d.blocks.assign(net.blocks.size(), DeviceBlock{});

@@ -1,10 +1,16 @@
 // The folded weights on the device: one cudaMalloc holding every tensor (each 256-byte aligned,
 // so our float4 paths and cuDNN see aligned pointers), uploaded once at engine build.
 // Convolution filters are stored OIHW for NCHW engines and OHWI (cuDNN's NHWC filter format)
-// for NHWC engines. Sizes are validated against the NetworkDesc first (Error kWeightsInvalid).
+// for NHWC engines, in the engine's convolution data type: fp32, or for fp16 / bf16 the folded
+// fp32 values rounded once here (nearest even, as the CPU storage emulation rounds). Every bias,
+// the SE and the dense weights stay fp32; a 16-bit engine also gets each conv bias in 16-bit for
+// cuDNN's fused call (which takes the bias in the data type). Sizes are validated against the NetworkDesc first (Error kWeightsInvalid).
 #pragma once
 
+#include <cstdint>
 #include <vector>
+
+#include "kernels/act_type.cuh"
 
 #include "cuda/cuda_raii.h"
 #include "model/fold.h"
@@ -13,8 +19,9 @@
 namespace resnetrs::cuda {
 
 struct DeviceConv {
-  const float* weight = nullptr;
-  const float* bias = nullptr;
+  const void* weight = nullptr;     // in the convolution data type
+  const float* bias = nullptr;      // fp32, for our kernels
+  const void* bias_conv = nullptr;  // the bias in the data type (== bias for fp32)
 };
 
 struct DeviceBlock {
@@ -33,7 +40,11 @@ struct DeviceWeights {
   const float* dense_bias = nullptr;    // [classes]
 };
 
-DeviceWeights upload_weights(const FoldedWeights& weights, const NetworkDesc& net, bool nhwc_filters);
+DeviceWeights upload_weights(const FoldedWeights& weights, const NetworkDesc& net, bool nhwc_filters,
+                             kernels::ActType conv_type = kernels::ActType::kF32);
+
+// fp32 -> 16-bit bit patterns, round to nearest even (exposed for tests; kF32 is refused).
+std::vector<uint16_t> to_16bit(const std::vector<float>& v, kernels::ActType type);
 
 // OIHW -> OHWI (exposed for tests).
 std::vector<float> oihw_to_ohwi(const std::vector<float>& w, int cout, int cin, int k);

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "cpu/cpu_ops.h"
+#include "cuda/activation_arena.h"
 #include "cuda/engine_plan.h"
 #include "engine/engine.h"
 #include "io/weights_file.h"
@@ -255,5 +256,48 @@ TEST_CASE("the plan refuses what the CUDA engine does not implement, naming the 
     NetworkDesc net = base;
     net.blocks[2].act = Activation(7);
     check_refused(net, net.blocks[2].name + "/tail", "an unknown tail activation");
+  }
+}
+
+TEST_CASE("the arena places the Model Garden's padded inputs apart from every planned tensor", "[cuda-host][plan][garden]") {
+  for (bool garden : {false, true}) {
+    const ModelConfig config = garden ? garden_config(50) : config_for_depth(50);
+    const NetworkDesc net = describe_network(config, 64, 64);
+    const EnginePlan plan = make_engine_plan(net);
+    for (bool liveness : {false, true}) {
+      for (size_t act_bytes : {size_t(4), size_t(2)}) {
+        INFO((garden ? "Model Garden" : "TF1 release") << (liveness ? ", by liveness" : ", per role") << ", " << act_bytes
+                                                       << "-byte activations");
+        const ArenaLayout a = liveness ? liveness_layout(net, plan, 3, act_bytes) : per_role_layout(net, plan, 3, act_bytes);
+        REQUIRE(a.convs.size() == plan.convs.size());
+        int padded = 0;
+        for (size_t i = 0; i < plan.convs.size(); ++i) {
+          const ConvLayer& l = plan.convs[i];
+          const ConvSlots& cs = a.convs[i];
+          INFO(l.shape.name);
+          if (!l.pad.active) {
+            CHECK(cs.src.bytes == 0);
+            continue;
+          }
+          ++padded;
+          const size_t padded_bytes = size_t(l.shape.cin) * l.shape.h_in * l.shape.w_in * 3 * act_bytes;
+          const size_t src_bytes = size_t(l.shape.cin) * l.pad.h * l.pad.w * 3 * act_bytes;
+          CHECK(cs.in.bytes >= padded_bytes);
+          CHECK(cs.src.bytes >= src_bytes);
+          CHECK(cs.in.end() <= a.bytes);
+          CHECK(cs.src.end() <= a.bytes);
+          // The padded copy overlaps neither its source nor the conv's output.
+          CHECK((cs.in.end() <= cs.src.offset || cs.src.end() <= cs.in.offset));
+          CHECK((cs.in.end() <= cs.out.offset || cs.out.end() <= cs.in.offset));
+          // Its source is what the previous step wrote (stem conv1: the normalized input).
+          if (i == 0) {
+            CHECK(cs.src.offset == a.normalized.offset);
+          } else {
+            CHECK(cs.src.offset == a.convs[i - 1].out.offset);
+          }
+        }
+        CHECK(padded == (garden ? 5 : 0));
+      }
+    }
   }
 }
