@@ -8,13 +8,13 @@
 #include "cuda/cuda_check.h"
 #include "cuda/cuda_raii.h"
 
-#if RESNETRS_HAVE_CUTLASS
+#if defined(RESNETRS_HAVE_CUTLASS)
 #include "cutlass_fprop/fprop_3xtf32.h"
 #endif
 
 namespace resnetrs::cuda {
 
-#if RESNETRS_HAVE_CUTLASS
+#if defined(RESNETRS_HAVE_CUTLASS)
 
 namespace {
 static_assert(sizeof(cutlass_fprop::kTiles) / sizeof(cutlass_fprop::kTiles[0]) == size_t(kCutlassTileCount),
