@@ -13,7 +13,7 @@ namespace resnetrs::kernels {
 void launch_bias_relu(float* data, const float* bias, int n, int c, int hw, TensorLayout layout, cudaStream_t stream);
 
 // Any storage type and activation: data = act(data + bias[c]), in place; data is n x c x hw
-// elements of `type` in `layout`.
+// elements of `type` in `layout`. bias may be nullptr: data = act(data) (the bias is already in).
 void launch_bias_act(void* data, ActType type, const float* bias, int n, int c, int hw, TensorLayout layout,
                      PointwiseAct act, cudaStream_t stream);
 

@@ -3,12 +3,10 @@
 //
 // NCHW: one warp per (n, c) plane, 8 planes per 256-thread block. Each lane sums a strided part
 //   of the plane (4-element vectors when hw % 4 == 0 and the input is aligned to 4 elements, else
-//   scalar), then a
-//   butterfly warp reduction; lane 0 writes sum / hw (+ bias).
+//   scalar), then a butterfly warp reduction; lane 0 writes sum / hw (+ bias).
 // NHWC: one 256-thread block per (image, slab of 32 channels), grid (ceil(c/32), n).
 //   Vector path (c % 4 == 0, aligned to 4 elements): 8 threads cover the slab's 32 channels with
-//   4-element vectors,
-//   32 rows (pixels) at a time; scalar path: 32 threads x 8 rows. Partial sums go to shared memory
+//   4-element vectors, 32 rows (pixels) at a time; scalar path: 32 threads x 8 rows. Partial sums go to shared memory
 //   and one thread per channel adds the rows in a fixed order.
 // Accumulation is in float (a plane has at most a few thousand values); the tests bound the error.
 #include "kernels/common.cuh"

@@ -27,7 +27,12 @@ ArenaLayout per_role_layout(const NetworkDesc& net, const EnginePlan& plan, int 
     return s;
   };
   Slot role[kBufCount];
-  for (int b = 0; b < kBufCount; ++b) role[b] = region(size_t(plan.buffer_floats[size_t(b)]) * n * act_bytes);
+  for (int b = 0; b < kBufCount; ++b) {
+    // PAD (explicitly padded convs, Model Garden only): no region at all when unused, so the TF1
+    // release keeps exactly the layout it always had.
+    const size_t floats = size_t(plan.buffer_floats[size_t(b)]);
+    role[b] = b == kBufPad && floats == 0 ? Slot{top, 0} : region(floats * n * act_bytes);
+  }
   const size_t c = size_t(std::max(plan.max_block_channels, kFinalChannels));
   const Slot pooled = region(n * c * sizeof(float));
   const Slot hidden = region(n * size_t(std::max(plan.max_se_channels, 1)) * sizeof(float));
@@ -38,7 +43,7 @@ ArenaLayout per_role_layout(const NetworkDesc& net, const EnginePlan& plan, int 
   a.host_logits = region(n * size_t(net.num_classes) * sizeof(float));
   a.bytes = top;
   a.normalized = role[kBufX];
-  for (const ConvLayer& l : plan.convs) a.convs.push_back(ConvSlots{role[l.in], role[l.out]});
+  for (const ConvLayer& l : plan.convs) a.convs.push_back(ConvSlots{role[l.in], role[l.out], l.pad.active ? role[l.pad.from] : Slot{}});
   for (size_t i = 0; i < net.blocks.size(); ++i) {
     const BlockShape& b = net.blocks[i];
     BlockSlots bs;
@@ -90,7 +95,24 @@ ArenaLayout liveness_layout(const NetworkDesc& net, const EnginePlan& plan, int 
   for (const ConvLayer& l : plan.convs) {
     const PlanStep& s = step(l.shape.name);
     if (s.reads.size() != 1 || s.writes.empty()) throw_error(Status::kInternal, "arena: unexpected step " + s.name);
-    a.convs.push_back(ConvSlots{slot_of(s.reads[0]), slot_of(s.writes[0])});
+    a.convs.push_back(ConvSlots{slot_of(s.reads[0]), slot_of(s.writes[0]), Slot{}});
+  }
+  // Explicitly padded convs: the planned input becomes the zero-pad source, the conv reads one
+  // extra region after the planned tensors, sized for the largest padded input.
+  size_t pad_bytes = 0;
+  for (size_t i = 0; i < plan.convs.size(); ++i) {
+    const ConvLayer& l = plan.convs[i];
+    if (!l.pad.active) continue;
+    pad_bytes = std::max(pad_bytes, size_t(l.shape.cin) * size_t(l.shape.h_in) * size_t(l.shape.w_in) * size_t(max_batch) * act_bytes);
+  }
+  if (pad_bytes > 0) {
+    const Slot pad{round_up(a.bytes), round_up(pad_bytes)};
+    a.bytes = pad.end();
+    for (size_t i = 0; i < plan.convs.size(); ++i) {
+      if (!plan.convs[i].pad.active) continue;
+      a.convs[i].src = a.convs[i].in;
+      a.convs[i].in = pad;
+    }
   }
   for (size_t i = 0; i < net.blocks.size(); ++i) {
     const BlockShape& b = net.blocks[i];

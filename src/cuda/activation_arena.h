@@ -7,7 +7,9 @@
 //   by liveness  the offsets of plan_activations() (src/model/activation_plan.h): tensors alive
 //                at a common step never share bytes, the block tail writes over t3 (or the
 //                identity shortcut) in place; about half the per-role bytes. Behind
-//                RESNETRS_UNVERIFIED_GPU until a device check has run it.
+//                RESNETRS_UNVERIFIED_GPU until a device check has run it. The zero-padded inputs
+//                of explicitly padded convs (Model Garden) share one extra region after the
+//                planned tensors (each is alive only between its zero_pad and its conv).
 // Host only: computed from the NetworkDesc and the EnginePlan, tested without a GPU
 // (tests/cuda_host/test_activation_arena.cpp).
 #pragma once
@@ -28,6 +30,10 @@ struct Slot {
 
 struct ConvSlots {
   Slot in, out;
+  // An explicitly padded conv (ConvLayer::pad, the Model Garden's Keras 'same' stride 2): `src`
+  // is the network's (unpadded) input, zero-padded into `in` right before the conv; bytes 0 for
+  // every other conv.
+  Slot src;
 };
 
 struct BlockSlots {

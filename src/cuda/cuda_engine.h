@@ -6,6 +6,8 @@
 //   cuda_engine_forward.cpp  the forward pass (stem .. head GEMM), recorded into the graph
 //   cuda_engine_run.cpp      run_device / run_host (input normalization, graph launch, logits)
 //   cuda_engine_api.cpp      make_cuda_engine(_ex), the info's text form, the environment tweaks
+//   cuda_engine_variant.cpp  the variant-dependent steps: zero padding, swish epilogue, shortcut
+//                            pool stride, the tail's activation (TF1 release / TF2 Model Garden)
 //
 // Dataflow mirrors the CPU engine (src/cpu/cpu_engine.cpp) buffer for buffer (engine_plan.h):
 //   normalize(input) -> X; stem X->T1->X->T1->X; per block: conv1 X->T1, conv2 T1->T2,
@@ -89,6 +91,14 @@ class CudaEngine final : public Engine {
   };
 
   ConvGeometry geometry(const ConvShape& s, int batch) const;
+  // The steps that differ between the network variants (cuda_engine_variant.cpp): explicit zero
+  // padding before a conv (no-op unless planned), the conv's activation epilogue (returns whether
+  // the layer's bias is now in its output), the shortcut pool, the tail with the block's activation.
+  void pad_conv_input(int layer, int batch, cudaStream_t s);
+  bool conv_epilogue(int layer, const float* bias, bool bias_in_conv, int batch, cudaStream_t s);
+  void shortcut_pool(const BlockShape& b, const cuda::BlockSlots& bs, int batch, cudaStream_t s);
+  void block_tail(const BlockShape& b, const cuda::BlockSlots& bs, const float* x_bias, const void* shortcut,
+                  const float* shortcut_bias, int batch, cudaStream_t s);
   cuda::ArenaLayout choose_arena(const CudaEngineTweaks& tweaks) const;
   void allocate_buffers();
   struct TunedShapes {

@@ -34,6 +34,7 @@ void CudaEngine::forward(BatchState& st, cudaStream_t s) {
   bind_stream(s);
   const int n = st.batch;
   auto conv = [&](int layer, const cuda::DeviceConv& dc) -> bool {
+    pad_conv_input(layer, n, s);
     const cuda::ConvLayer& l = m_plan.convs[size_t(layer)];
     ShapeState& ss = st.shapes[size_t(l.unique)];
     try {
@@ -60,7 +61,7 @@ void CudaEngine::forward(BatchState& st, cudaStream_t s) {
                                   "): " + e.what());
     }
     after_op(l.shape.name, s);
-    return l.shape.relu() || ss.choice.bias_in_conv();
+    return conv_epilogue(layer, dc.bias, ss.choice.bias_in_conv(), n, s);
   };
   for (int i = 0; i < 4; ++i) conv(i, m_weights.stem[i]);
 
@@ -92,7 +93,7 @@ void CudaEngine::forward(BatchState& st, cudaStream_t s) {
     if (bp.shortcut >= 0) {
       if (b.pool_shortcut) {
         try {
-          cuda::act_avg_pool_2x2_same(at(bs.x_in), at(bs.pi), act(), n, b.cin, b.h_in, b.w_in, s);
+          shortcut_pool(b, bs, n, s);
         } catch (const Error& e) {
           throw Error(e.status(), b.name + "/shortcut_pool (batch " + std::to_string(n) + "): " + e.what());
         }
@@ -103,7 +104,7 @@ void CudaEngine::forward(BatchState& st, cudaStream_t s) {
       bsc = bsc_in_conv ? nullptr : db.shortcut.bias;
     }
     try {
-      cuda::act_block_tail(at(bs.t3), b3, gate, shortcut, bsc, at(bs.out), act(), n, b.cout, hw, s);
+      block_tail(b, bs, b3, shortcut, bsc, n, s);
     } catch (const Error& e) {
       throw Error(e.status(), b.name + "/tail (batch " + std::to_string(n) + "): " + e.what());
     }

@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include "common/error.h"
+#include "engine/gpu_gate.h"
 
 namespace resnetrs {
 
@@ -30,11 +31,13 @@ void validate_engine_options(const FoldedWeights& weights, const EngineOptions& 
 }
 
 void require_cuda_backend_supports(const ModelConfig& config) {
-  if (config.variant.is_tf1_release()) return;
+  if (config.variant.is_tf1_release() || unverified_gpu_enabled()) return;
   throw_error(Status::kInvalidArgument,
               "the CUDA backend does not run this ResNet-RS variant yet (" + config.variant.describe() +
                   ", the TF2 Model Garden's network); only the TF1 release's (activation relu, stride-2 padding "
-                  "'symmetric', no stage-1 shortcut pool) runs on the GPU so far. Use the CPU backend for these weights");
+                  "'symmetric', no stage-1 shortcut pool) runs on the GPU so far. Use the CPU backend for these weights "
+                  "(the GPU path for this variant is written but not yet verified on a GPU: only a build configured with "
+                  "-DRESNETRS_UNVERIFIED_GPU=ON offers it, docs/cuda-engine.md, \"Unverified GPU features\")");
 }
 
 }  // namespace resnetrs

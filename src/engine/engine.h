@@ -79,10 +79,13 @@ extern const char* const kBuiltWithoutCuda;
 // Validates options common to every backend (batch, resolution, enums) against the weights.
 void validate_engine_options(const FoldedWeights& weights, const EngineOptions& options);
 
-// The CUDA backend runs only the TF1 release's network so far: throws Error(kInvalidArgument)
-// naming the variant for any other (the Model Garden's swish / 'same' / stage-1 pool need an
-// epilogue and kernels that no GPU session has verified yet). Host-only: the CUDA factory calls it
-// before it touches the device, so the refusal is the same with or without a GPU.
+// The CUDA backend runs the TF1 release's network; the TF2 Model Garden's (swish epilogues, Keras
+// 'same' stride-2 padding, the stage-1 2x2/1 shortcut pool) is written but no GPU has verified it
+// yet, so it sits behind RESNETRS_UNVERIFIED_GPU (engine/gpu_gate.h): a default build throws
+// Error(kInvalidArgument) naming the variant, the switch and the CPU backend. With the switch ON
+// any variant passes here and the CUDA engine's plan (src/cuda/engine_plan.h) refuses what it does
+// not implement. Host-only: the CUDA factory calls it before it touches the device, so the
+// answer is the same with or without a GPU.
 void require_cuda_backend_supports(const ModelConfig& config);
 
 }  // namespace resnetrs

@@ -11,7 +11,12 @@
 
 using namespace resnetrs;
 
-TEST_CASE("the CUDA factory refuses the Model Garden variant before touching the device", "[cuda-host][garden]") {
+TEST_CASE("a default build's CUDA factory refuses the Model Garden variant before touching the device",
+          "[cuda-host][garden]") {
+  if (unverified_gpu_enabled()) {
+    SUCCEED("built with RESNETRS_UNVERIFIED_GPU=ON: the variant passes the factory (tests/gpu [garden] runs it)");
+    return;
+  }
   RawWeights raw = synthetic_weights(50, 3, 1001);
   raw.config.variant = model_garden_variant();
   const FoldedWeights folded = fold_weights(raw);
@@ -29,6 +34,7 @@ TEST_CASE("the CUDA factory refuses the Model Garden variant before touching the
       CHECK(m.find("CUDA backend does not run this ResNet-RS variant") != std::string::npos);
       CHECK(m.find("activation swish") != std::string::npos);
       CHECK(m.find("Use the CPU backend") != std::string::npos);
+      CHECK(m.find("RESNETRS_UNVERIFIED_GPU") != std::string::npos);
     }
   }
 }
