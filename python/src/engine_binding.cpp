@@ -180,7 +180,7 @@ class Engine {
     const bool is_capsule = PyCapsule_CheckExact(x.ptr()) != 0;
     if (!is_capsule && nb::hasattr(x, "__dlpack_device__")) {
       // Asked before the export: a CUDA producer exports for (and syncs with) the consumer's stream.
-      nb::tuple d = nb::borrow<nb::tuple>(x.attr("__dlpack_device__")());
+      nb::object d = x.attr("__dlpack_device__")();
       device_type = nb::cast<int32_t>(d[0]);
       device_id = nb::cast<int32_t>(d[1]);
     }
@@ -242,7 +242,7 @@ class Engine {
       if (PyLong_Check(stream.ptr())) {
         value = nb::cast<long long>(stream);
       } else if (nb::hasattr(stream, "__cuda_stream__")) {
-        value = nb::cast<long long>(nb::borrow<nb::tuple>(stream.attr("__cuda_stream__")())[1]);
+        value = nb::cast<long long>(stream.attr("__cuda_stream__")()[1]);
       } else if (nb::hasattr(stream, "cuda_stream")) {
         value = nb::cast<long long>(stream.attr("cuda_stream"));
       } else if (nb::hasattr(stream, "ptr")) {

@@ -364,7 +364,16 @@ void Instance::execute(TRITONBACKEND_Request** requests, uint32_t count) {
       group.push_back(Pending{request, response, staged, batch});
       staged += batch;
     } catch (const BackendError& e) {
-      // This request alone fails; the others of the batch go on.
+      // This request alone fails; the others of the batch go on. A GPU instance first lets the
+      // copies already enqueued from its buffers finish (pinned host memory is read
+      // asynchronously), so that Triton does not reuse them under the copy.
+      if (gpu_) {
+        try {
+          staging_->synchronize("the copies of a refused request");
+        } catch (const BackendError& sync_error) {
+          RESNETRS_TRITON_LOG(TRITONSERVER_LOG_ERROR, sync_error.message());
+        }
+      }
       send(response, &e);
       const uint64_t t = now_ns();
       log_if_error(TRITONBACKEND_ModelInstanceReportStatistics(triton_instance_, request, false, exec_start, t, t, t),
