@@ -115,7 +115,8 @@ Instance::Instance(TRITONBACKEND_ModelInstance* triton_instance, const ModelSett
 #endif
   const size_t pixel_floats = static_cast<size_t>(settings.engine_max_batch * settings.pixels_per_image());
   const size_t logit_floats = static_cast<size_t>(settings.engine_max_batch) * static_cast<size_t>(settings.num_classes);
-  if (!gpu_ || settings.image_input) pixels_.resize(pixel_floats);  // GPU instances decode images here
+  pixels_.resize(pixel_floats);  // GPU instances: host inputs and decoded images, on their way to the GPU
+  host_spans_.reserve(16);
   if (gpu_) {
     staging_ = std::make_unique<DeviceStaging>(device_, pixel_floats, logit_floats);
     // The CUDA graphs of the configured batch sizes are captured now (the engine captures a
@@ -240,8 +241,13 @@ void Instance::gather_pixels(TRITONBACKEND_Input* input, int64_t batch, uint32_t
   if (bytes != want) {
     invalid("input 'pixels' holds " + std::to_string(bytes) + " bytes; its shape needs " + std::to_string(want));
   }
-  // The tensor may arrive in several buffers (e.g. HTTP chunks): copy them in order.
+  // The tensor may arrive in several buffers (e.g. HTTP chunks, which may split a float): copy
+  // them in order. Host buffers go through the host staging rows (checked there, as one range
+  // per run of consecutive host buffers) and, for GPU instances, on to the GPU; buffers already on
+  // a GPU are copied device to device (or peer) and not read back.
   const uint64_t base = static_cast<uint64_t>(offset * per_image) * sizeof(float);
+  auto* host = reinterpret_cast<unsigned char*>(pixels_.data()) + base;
+  host_spans_.clear();
   uint64_t copied = 0;
   for (uint32_t i = 0; i < buffers; ++i) {
     uint64_t size = 0;
@@ -250,27 +256,28 @@ void Instance::gather_pixels(TRITONBACKEND_Input* input, int64_t batch, uint32_t
     const unsigned char* src =
         input_buffer(input, i, preferred_memory(gpu_), gpu_ ? device_ : 0, &size, &mem, &mem_id);
     if (size > want - copied) invalid("input 'pixels' buffers hold more bytes than its shape");
-    if (size % sizeof(float) != 0 || copied % sizeof(float) != 0) {
-      invalid("input 'pixels' arrives in buffers that split a float (" + std::to_string(size) + " bytes)");
+    const Copy copy = input_copy(mem, mem_id, gpu_, device_, kPixelsInput);
+    if (copy == Copy::kHostToHost || copy == Copy::kHostToDevice) {
+      std::memcpy(host + copied, src, size);
+      if (!host_spans_.empty() && host_spans_.back().second == copied) {
+        host_spans_.back().second += size;
+      } else {
+        host_spans_.emplace_back(copied, copied + size);
+      }
+    } else {
+      staging_->copy_in(src, size, base + copied, copy, mem_id);
     }
-    stage_pixels(src, size, base + copied, mem, mem_id, static_cast<int64_t>(copied / sizeof(float)));
     copied += size;
   }
   if (copied != want) invalid("input 'pixels' buffers hold " + std::to_string(copied) + " bytes, expected " + std::to_string(want));
-}
-
-void Instance::stage_pixels(const void* src, uint64_t bytes, uint64_t at, TRITONSERVER_MemoryType mem, int64_t mem_id,
-                            int64_t first) {
-  const Copy copy = input_copy(mem, mem_id, gpu_, device_, kPixelsInput);
-  if (copy == Copy::kHostToHost || copy == Copy::kHostToDevice) {
-    // Pixels in host memory are checked on the way; pixels already on a GPU are not read back
-    // (a non-finite one gives non-finite logits for its own image only: docs/serving.md).
-    check_finite(static_cast<const float*>(src), static_cast<int64_t>(bytes / sizeof(float)), first);
-  }
-  if (copy == Copy::kHostToHost) {
-    std::memcpy(reinterpret_cast<unsigned char*>(pixels_.data()) + at, src, bytes);
-  } else {
-    staging_->copy_in(src, bytes, at, copy, mem_id);
+  for (const auto& [begin, end] : host_spans_) {
+    // The floats wholly inside the span (all of them when the tensor came from host memory).
+    const uint64_t first = (begin + sizeof(float) - 1) / sizeof(float), last = end / sizeof(float);
+    if (last > first) {
+      check_finite(pixels_.data() + offset * per_image + first, static_cast<int64_t>(last - first),
+                   static_cast<int64_t>(first));
+    }
+    if (gpu_) staging_->copy_in(host + begin, end - begin, base + begin, Copy::kHostToDevice, device_);
   }
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <resnetrs/resnetrs.h>
@@ -47,10 +48,6 @@ class Instance {
   resnetrs_status_t run_engine(int64_t images);
   // Writes the logits of `p` into its response's output buffer (host or device memory).
   void write_output(const Pending& p);
-  // Copies `bytes` of one input buffer to the staging pixels at byte offset `at`; host pixels
-  // are checked to be finite on the way (`first`: the request's flat index of the first value).
-  void stage_pixels(const void* src, uint64_t bytes, uint64_t at, TRITONSERVER_MemoryType mem, int64_t mem_id,
-                    int64_t first);
 
   TRITONBACKEND_ModelInstance* triton_instance_;
   const ModelSettings& settings_;
@@ -59,7 +56,7 @@ class Instance {
   int32_t device_ = -1;    // TRITONBACKEND_ModelInstanceDeviceId for KIND_GPU
   std::vector<int32_t> graph_sizes_;  // captured at load (GPU), sorted
   EnginePtr engine_;
-  std::vector<float> pixels_;  // engine_max_batch images (host; GPU instances: decoded images)
+  std::vector<float> pixels_;  // engine_max_batch images (host; GPU instances stage host inputs here)
   std::vector<float> logits_;  // engine_max_batch x num_classes (CPU instances)
   std::unique_ptr<DeviceStaging> staging_;  // GPU instances: device pixels, logits, stream
 #if RESNETRS_TRITON_HAS_IMAGES
@@ -68,6 +65,8 @@ class Instance {
   // The encoded images of a request whose tensor arrives in several buffers, joined; it grows to
   // the largest such request and is kept (the one allocation execute may make).
   std::vector<unsigned char> joined_;
+  // The byte ranges of a request's pixels that came from host buffers (usually one); kept.
+  std::vector<std::pair<uint64_t, uint64_t>> host_spans_;
 };
 
 }  // namespace resnetrs_triton
