@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "memory_policy.h"
+#include "model_settings.h"
 #include "triton_errors.h"
 
 using namespace resnetrs_triton;
@@ -101,4 +102,21 @@ TEST_CASE("triton gpu: batches run on the next captured size up", "[triton]") {
   CHECK(graph_batch_for(32, sizes) == 32);
   CHECK(graph_batch_for(33, sizes) == 33);  // above every captured size: its own size
   CHECK(graph_batch_for(5, {}) == 5);       // none configured
+}
+
+TEST_CASE("triton gpu: a KIND_GPU config with gpus and graph sizes parses", "[triton]") {
+  // Triton hands the backend its config with the instance group it resolved; the parser takes the
+  // graph sizes (checked against max_batch) and leaves instance kinds to the instance.
+  const std::string config = R"({
+    "name": "m", "backend": "resnetrs", "max_batch_size": 8,
+    "input": [ { "name": "pixels", "data_type": "TYPE_FP32", "format": "FORMAT_NCHW", "dims": [3, 64, 64] } ],
+    "output": [ { "name": "logits", "data_type": "TYPE_FP32", "dims": [1000] } ],
+    "instance_group": [ { "name": "m_gpu", "kind": "KIND_GPU", "count": 1, "gpus": [0, 1] } ],
+    "parameters": { "cuda_graph_batch_sizes": { "string_value": "8, 1,8" } }
+  })";
+  const ModelSettings s = parse_model_settings(config, "/repo/m/1");
+  CHECK(s.cuda_graph_batch_sizes == std::vector<int32_t>{8, 1, 8});
+  const std::vector<int32_t> captured = graph_sizes_to_capture(s.cuda_graph_batch_sizes);
+  CHECK(captured == std::vector<int32_t>{1, 8});
+  CHECK(graph_batch_for(3, captured) == 8);
 }
