@@ -1,5 +1,6 @@
 // resnetrs._core.Engine: one resnetrs_engine_t, its options parsed from Python values, runs on
-// host arrays with the GIL released.
+// host arrays with the GIL released, and (RESNETRS_UNVERIFIED_GPU builds) on CUDA DLPack tensors
+// of the engine's GPU through resnetrs_engine_run_device on the producer's stream.
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/filesystem.h>
 #include <nanobind/stl/optional.h>
@@ -18,6 +19,8 @@
 #include <variant>
 
 #include "bindings.h"
+#include "device_memory.h"
+#include "device_policy.h"
 #include "input_checks.h"
 
 namespace resnetrs_py {
@@ -144,8 +147,12 @@ class Engine {
                          : resnetrs_engine_create_synthetic(depth, seed, &options, &engine_);
       };
       create();
-      // "auto": the CUDA backend when a device exists, else the CPU (the C API says which).
-      if (status == RESNETRS_STATUS_NO_DEVICE && args.backend == "auto") {
+      // "auto": the CUDA backend when a device exists and runs these weights, else the CPU
+      // (device_policy.h says when; the C API's status and message tell).
+      if (status != RESNETRS_STATUS_OK && args.backend == "auto" &&
+          auto_falls_back_to_cpu(status, resnetrs_last_error())) {
+        resnetrs_engine_destroy(engine_);
+        engine_ = nullptr;
         options.backend = RESNETRS_BACKEND_CPU;
         create();
       }
@@ -166,9 +173,42 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
   ~Engine() { resnetrs_engine_destroy(engine_); }
 
-  // Runs a batch of host pixels; returns the logits [batch, num_classes] as a new numpy array.
-  nb::ndarray<nb::numpy, float, nb::ndim<2>> run(nb::handle x) {
-    const AnyArray in = import_array(x, "input");
+  // engine(x, stream=None): host pixels give a new numpy array of logits; a CUDA tensor of the
+  // engine's GPU gives a CUDA array (DLPack) of logits on that GPU, computed on `stream`.
+  nb::object run(nb::handle x, nb::handle stream) {
+    int32_t device_type = kDLCPU, device_id = 0;
+    const bool is_capsule = PyCapsule_CheckExact(x.ptr()) != 0;
+    if (!is_capsule && nb::hasattr(x, "__dlpack_device__")) {
+      // Asked before the export: a CUDA producer exports for (and syncs with) the consumer's stream.
+      nb::object d = x.attr("__dlpack_device__")();
+      device_type = nb::cast<int32_t>(d[0]);
+      device_id = nb::cast<int32_t>(d[1]);
+    }
+    AnyArray in;
+    if (is_capsule) {
+      in = import_array(x, "input");  // a raw capsule carries no stream exchange: `stream` as given
+      device_type = in.device_type();
+      device_id = in.device_id();
+    }
+    const bool on_cuda = info_.backend == RESNETRS_BACKEND_CUDA;
+    if (decide_input_route(device_type, device_id, on_cuda, info_.device, device_inputs_enabled(), "input") ==
+        InputRoute::kHost) {
+      if (!stream.is_none()) raise_invalid("stream= applies to CUDA inputs only; the input is in host memory");
+      return run_host(is_capsule ? in : import_array(x, "input"));
+    }
+    const uintptr_t s = consumer_stream(x, stream, device_id);
+    if (!is_capsule) {
+      nb::object capsule = x.attr("__dlpack__")(nb::arg("stream") = s);
+      in = import_array(capsule, "input");
+      // The producer's word after the export (a DLPack device it did not announce is refused too).
+      decide_input_route(in.device_type(), in.device_id(), on_cuda, info_.device, true, "input");
+    }
+    return run_device(in, s, x);
+  }
+
+ private:
+  nb::object run_host(const AnyArray& in) {
+    require_host_float32_contiguous(in, "input");
     check_input(in);
     const int32_t batch = int32_t(in.shape(0));
     const size_t classes = size_t(info_.num_classes);
@@ -190,9 +230,79 @@ class Engine {
     if (status != RESNETRS_STATUS_OK) raise_status(status, message);
     float* data = logits.release();
     nb::capsule owner(data, [](void* p) noexcept { delete[] static_cast<float*>(p); });
-    return nb::ndarray<nb::numpy, float, nb::ndim<2>>(data, {size_t(batch), classes}, owner);
+    return nb::ndarray<nb::numpy, float, nb::ndim<2>>(data, {size_t(batch), classes}, owner).cast();
   }
 
+  // The stream of a CUDA input: `stream` when given (an int, or an object with __cuda_stream__,
+  // cuda_stream (torch) or ptr (cupy)); else the producer's current stream (torch, cupy), else
+  // the legacy default stream.
+  static uintptr_t consumer_stream(nb::handle x, nb::handle stream, int32_t device_id) {
+    long long value = 1;
+    if (!stream.is_none()) {
+      if (PyLong_Check(stream.ptr())) {
+        value = nb::cast<long long>(stream);
+      } else if (nb::hasattr(stream, "__cuda_stream__")) {
+        value = nb::cast<long long>(stream.attr("__cuda_stream__")()[1]);
+      } else if (nb::hasattr(stream, "cuda_stream")) {
+        value = nb::cast<long long>(stream.attr("cuda_stream"));
+      } else if (nb::hasattr(stream, "ptr")) {
+        value = nb::cast<long long>(stream.attr("ptr"));
+      } else {
+        raise_invalid(std::string("stream must be an int (cudaStream_t) or a CUDA stream object, got ") +
+                      nb::type_name(stream.type()).c_str());
+      }
+      return dlpack_stream_handle(value);
+    }
+    const std::string module = nb::cast<std::string>(nb::handle(x.type()).attr("__module__"));
+    if (module.rfind("torch", 0) == 0) {
+      value = nb::cast<long long>(
+          nb::module_::import_("torch").attr("cuda").attr("current_stream")(device_id).attr("cuda_stream"));
+    } else if (module.rfind("cupy", 0) == 0) {
+      value = nb::cast<long long>(nb::module_::import_("cupy").attr("cuda").attr("get_current_stream")().attr("ptr"));
+    }
+    return dlpack_stream_handle(value);
+  }
+
+  // Runs a CUDA input on stream `s` (enqueued; the logits are ready when `s` gets there) and
+  // returns the logits as an array of the producer's framework (torch, cupy) or a DLPack array.
+  nb::object run_device(const AnyArray& in, uintptr_t s, nb::handle producer) {
+    require_float32_contiguous(in, "input");
+    check_input(in);
+    const int32_t batch = int32_t(in.shape(0));
+    const size_t classes = size_t(info_.num_classes);
+    nb::capsule owner;
+    float* logits = allocate_device_floats(info_.device, size_t(batch) * classes, owner);
+    resnetrs_status_t status = RESNETRS_STATUS_OK;
+    std::string message;
+    bool closed = false;
+    {
+      nb::gil_scoped_release no_gil;
+      std::shared_lock<std::shared_mutex> lock(mutex_);
+      if (!engine_) {
+        closed = true;
+      } else {
+        status = resnetrs_engine_run_device(engine_, static_cast<const float*>(in.data()), batch, logits,
+                                            reinterpret_cast<void*>(s));
+        if (status != RESNETRS_STATUS_OK) message = resnetrs_last_error();
+      }
+    }
+    if (closed) raise_closed();
+    if (status != RESNETRS_STATUS_OK) raise_status(status, message);
+    const std::string module = nb::cast<std::string>(nb::handle(producer.type()).attr("__module__"));
+    const int32_t cuda = nb::device::cuda::value;
+    if (module.rfind("torch", 0) == 0) {
+      return nb::ndarray<nb::pytorch, float, nb::ndim<2>>(logits, {size_t(batch), classes}, owner, {},
+                                                          nb::dtype<float>(), cuda, info_.device).cast();
+    }
+    if (module.rfind("cupy", 0) == 0) {
+      return nb::ndarray<nb::cupy, float, nb::ndim<2>>(logits, {size_t(batch), classes}, owner, {},
+                                                       nb::dtype<float>(), cuda, info_.device).cast();
+    }
+    return nb::ndarray<float, nb::ndim<2>>(logits, {size_t(batch), classes}, owner, {}, nb::dtype<float>(), cuda,
+                                           info_.device).cast();
+  }
+
+ public:
   void close() {
     nb::gil_scoped_release no_gil;
     std::unique_lock<std::shared_mutex> lock(mutex_);
@@ -224,7 +334,6 @@ class Engine {
     const std::string expected =
         nhwc ? "[batch, " + std::to_string(info_.height) + ", " + std::to_string(info_.width) + ", 3] (layout 'nhwc')"
              : "[batch, 3, " + std::to_string(info_.height) + ", " + std::to_string(info_.width) + "] (layout 'nchw')";
-    require_host_float32_contiguous(in, "input");
     if (in.ndim() != 4) {
       raise_invalid("input has shape " + shape_string(in) + ", expected a 4-d batch " + expected +
                     (in.ndim() == 3 ? "; for one image add a batch axis: x[None]" : ""));
@@ -297,6 +406,23 @@ void bind_engine(nb::module_& m) {
                ", train_resolution=" + std::to_string(i.train_resolution) + ")";
       });
 
+  // The binding's decisions as plain functions, for the host tests (device_policy.h).
+  m.attr("UNVERIFIED_GPU") = device_inputs_enabled();
+  m.def(
+      "_input_route",
+      [](int32_t device_type, int32_t device_id, const std::string& engine_backend, int32_t engine_device, bool gate) {
+        return decide_input_route(device_type, device_id, engine_backend == "cuda", engine_device, gate, "input") ==
+                       InputRoute::kHost
+                   ? "host"
+                   : "device";
+      },
+      nb::arg("device_type"), nb::arg("device_id"), nb::arg("engine_backend"), nb::arg("engine_device"),
+      nb::arg("gate"), "Test hook: where engine(x) takes an input on this DLPack device from ('host' or 'device').");
+  m.def("_auto_falls_back_to_cpu", &auto_falls_back_to_cpu, nb::arg("status"), nb::arg("message"),
+        "Test hook: whether backend='auto' builds a CPU engine after the CUDA engine failed so.");
+  m.def("_dlpack_stream_handle", &dlpack_stream_handle, nb::arg("value"),
+        "Test hook: the cudaStream_t a DLPack stream value stands for.");
+
   nb::class_<Engine>(m, "Engine", kEngineDoc)
       .def(
           "__init__",
@@ -323,12 +449,16 @@ void bind_engine(nb::module_& m) {
           nb::arg("tuning_cache") = nb::none(), nb::arg("device") = 0,
           "An engine with deterministic synthetic weights of `depth` (for tests and benchmarks: its predictions "
           "mean nothing).")
-      .def("__call__", &Engine::run, nb::arg("x"),
-           nb::sig("def __call__(self, x: numpy.typing.ArrayLike) -> numpy.typing.NDArray[numpy.float32]"),
+      .def("__call__", &Engine::run, nb::arg("x"), nb::arg("stream") = nb::none(),
+           nb::sig("def __call__(self, x: numpy.typing.ArrayLike, stream: object = None) -> "
+                   "numpy.typing.NDArray[numpy.float32]"),
            "Logits [N, num_classes] of a batch x of float32 pixels (0..255) in host memory, shaped as the engine's\n"
-           "layout and resolution, 1 <= N <= max_batch. The GIL is released while it runs.")
-      .def("run", &Engine::run, nb::arg("x"),
-           nb::sig("def run(self, x: numpy.typing.ArrayLike) -> numpy.typing.NDArray[numpy.float32]"),
+           "layout and resolution, 1 <= N <= max_batch. The GIL is released while it runs.\n"
+           "A CUDA tensor on the engine's GPU (builds with RESNETRS_UNVERIFIED_GPU=ON only) runs on `stream`\n"
+           "(default: the producer's current stream) and gives logits on that GPU (torch/cupy/DLPack array).")
+      .def("run", &Engine::run, nb::arg("x"), nb::arg("stream") = nb::none(),
+           nb::sig("def run(self, x: numpy.typing.ArrayLike, stream: object = None) -> "
+                   "numpy.typing.NDArray[numpy.float32]"),
            "Same as engine(x).")
       .def_prop_ro("info", &Engine::info, "EngineInfo: what the engine was built for and what it cost.")
       .def_prop_ro("closed", &Engine::closed, "True after close().")

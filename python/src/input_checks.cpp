@@ -1,6 +1,7 @@
 #include "input_checks.h"
 
 #include "bindings.h"
+#include "device_policy.h"
 
 namespace resnetrs_py {
 
@@ -42,17 +43,6 @@ std::string shape_string(const AnyArray& a) {
 
 namespace {
 
-std::string device_string(const AnyArray& a) {
-  switch (a.device_type()) {
-    case nb::device::cuda::value: return "cuda:" + std::to_string(a.device_id());
-    case nb::device::cuda_host::value: return "cuda_host (pinned)";
-    case nb::device::cuda_managed::value: return "cuda_managed:" + std::to_string(a.device_id());
-    case nb::device::rocm::value: return "rocm:" + std::to_string(a.device_id());
-    case nb::device::metal::value: return "metal";
-    default: return "DLPack device type " + std::to_string(a.device_type());
-  }
-}
-
 bool c_contiguous(const AnyArray& a) {
   if (a.size() == 0) return true;  // an empty array has no layout (its batch is refused later)
   int64_t expected = 1;  // strides are in elements
@@ -65,21 +55,24 @@ bool c_contiguous(const AnyArray& a) {
 
 }  // namespace
 
-void require_host_float32_contiguous(const AnyArray& a, const char* what) {
-  if (a.device_type() != nb::device::cpu::value) {
-    // The device path (resnetrs_engine_run_device on the producer's stream) is not offered until
-    // it has been tested on a GPU: see docs/python.md.
-    raise_invalid(std::string(what) + " is on the device " + device_string(a) +
-                  ": device tensors are not supported yet; pass host memory (a numpy array, or tensor.cpu())");
-  }
+void require_float32_contiguous(const AnyArray& a, const char* what) {
   if (a.dtype() != nb::dtype<float>()) {
     raise_invalid(std::string(what) + " has dtype " + dtype_name(a.dtype()) +
-                  ", expected float32 (convert with x.astype(numpy.float32))");
+                  ", expected float32 (convert with x.astype(numpy.float32), or tensor.float())");
   }
   if (!c_contiguous(a)) {
     raise_invalid(std::string(what) + " of shape " + shape_string(a) +
-                  " is not C-contiguous (row-major); expected a contiguous array (use numpy.ascontiguousarray(x))");
+                  " is not C-contiguous (row-major); expected a contiguous array (use numpy.ascontiguousarray(x), "
+                  "or tensor.contiguous())");
   }
+}
+
+void require_host_float32_contiguous(const AnyArray& a, const char* what) {
+  if (a.device_type() != kDLCPU && a.device_type() != kDLCUDAHost) {
+    raise_invalid(std::string(what) + " is on " + dl_device_string(a.device_type(), a.device_id()) +
+                  ": expected host memory (a numpy array, or tensor.cpu())");
+  }
+  require_float32_contiguous(a, what);
 }
 
 }  // namespace resnetrs_py

@@ -22,7 +22,11 @@ std::string dtype_name(nb::dlpack::dtype dt);
 // Shape as "(2, 3, 224, 224)".
 std::string shape_string(const AnyArray& a);
 
-// Host memory (DLPack kDLCPU), float32 and C-contiguous, or InvalidArgumentError naming `what`.
+// float32 and C-contiguous (wherever it lives), or InvalidArgumentError naming `what`.
+void require_float32_contiguous(const AnyArray& a, const char* what);
+
+// Host memory (DLPack kDLCPU, or pinned kDLCUDAHost), float32 and C-contiguous, or
+// InvalidArgumentError naming `what`.
 void require_host_float32_contiguous(const AnyArray& a, const char* what);
 
 }  // namespace resnetrs_py

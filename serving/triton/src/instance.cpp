@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "memory_policy.h"
 #include "triton_errors.h"
 
 namespace resnetrs_triton {
@@ -64,21 +65,17 @@ Instance::Instance(TRITONBACKEND_ModelInstance* triton_instance, const ModelSett
   name_ = name;
   TRITONSERVER_InstanceGroupKind kind;
   throw_if_error(TRITONBACKEND_ModelInstanceKind(triton_instance, &kind), "TRITONBACKEND_ModelInstanceKind");
-  if (kind == TRITONSERVER_INSTANCEGROUPKIND_GPU) {
-    // The CUDA engine is tested on its own (tests/gpu), but this backend's GPU path (device id,
-    // GPU-resident inputs, graphs per batch size) has not run on a GPU yet: docs/serving.md.
-    fail(TRITONSERVER_ERROR_UNSUPPORTED, "instance '" + name_ +
-                                             "' is KIND_GPU: GPU instances are not yet verified on a GPU; use KIND_CPU");
-  }
-  if (kind != TRITONSERVER_INSTANCEGROUPKIND_CPU) {
-    fail(TRITONSERVER_ERROR_UNSUPPORTED, "instance '" + name_ + "' is KIND_" + TRITONSERVER_InstanceGroupKindString(kind) +
-                                             "; this backend runs KIND_CPU instances");
+  gpu_ = require_instance_kind(kind, gpu_instances_enabled(), name_);
+  if (gpu_) {
+    throw_if_error(TRITONBACKEND_ModelInstanceDeviceId(triton_instance, &device_), "TRITONBACKEND_ModelInstanceDeviceId");
+    graph_sizes_ = graph_sizes_to_capture(settings.cuda_graph_batch_sizes);
   }
 
   resnetrs_options_t o;
   resnetrs_status_t s = resnetrs_options_init(&o);
   if (s != RESNETRS_STATUS_OK) fail(TRITONSERVER_ERROR_INTERNAL, "resnetrs_options_init: " + status_text(s));
-  o.backend = RESNETRS_BACKEND_CPU;
+  o.backend = gpu_ ? RESNETRS_BACKEND_CUDA : RESNETRS_BACKEND_CPU;
+  if (gpu_) o.device = device_;
   o.precision = settings.precision;
   o.max_batch = settings.engine_max_batch;
   o.height = settings.height;
@@ -100,7 +97,7 @@ Instance::Instance(TRITONBACKEND_ModelInstance* triton_instance, const ModelSett
     invalid("the weights '" + settings.weights_path + "' have " + std::to_string(info.num_classes) +
             " classes but output 'logits' has dims [" + std::to_string(settings.num_classes) + "]");
   }
-  if (!settings.cuda_graph_batch_sizes.empty()) {
+  if (!gpu_ && !settings.cuda_graph_batch_sizes.empty()) {
     RESNETRS_TRITON_LOG(TRITONSERVER_LOG_INFO,
                         "instance '" + name_ + "': cuda_graph_batch_sizes is ignored by KIND_CPU instances");
   }
@@ -116,10 +113,28 @@ Instance::Instance(TRITONBACKEND_ModelInstance* triton_instance, const ModelSett
     if (settings.image_max_pixels > 0) image_options_.max_pixels = settings.image_max_pixels;
   }
 #endif
-  pixels_.resize(static_cast<size_t>(settings.engine_max_batch * settings.pixels_per_image()));
-  logits_.resize(static_cast<size_t>(settings.engine_max_batch) * static_cast<size_t>(settings.num_classes));
+  const size_t pixel_floats = static_cast<size_t>(settings.engine_max_batch * settings.pixels_per_image());
+  const size_t logit_floats = static_cast<size_t>(settings.engine_max_batch) * static_cast<size_t>(settings.num_classes);
+  pixels_.resize(pixel_floats);  // GPU instances: host inputs and decoded images, on their way to the GPU
+  host_spans_.reserve(16);
+  if (gpu_) {
+    staging_ = std::make_unique<DeviceStaging>(device_, pixel_floats, logit_floats);
+    // The CUDA graphs of the configured batch sizes are captured now (the engine captures a
+    // batch size on its first run), so that no request waits for a capture.
+    for (int32_t b : graph_sizes_) {
+      s = run_engine(b);
+      if (s != RESNETRS_STATUS_OK) {
+        fail(triton_code(s), "instance '" + name_ + "': capturing the CUDA graph of batch " + std::to_string(b) + ": " +
+                                 status_text(s));
+      }
+      staging_->synchronize("capturing the CUDA graphs");
+    }
+  } else {
+    logits_.resize(logit_floats);
+  }
+  const std::string where = gpu_ ? "on GPU " + std::to_string(device_) : std::string("on the CPU");
   RESNETRS_TRITON_LOG(TRITONSERVER_LOG_INFO,
-                      "instance '" + name_ + "': RS-" + std::to_string(info.depth) + " on the CPU, " +
+                      "instance '" + name_ + "': RS-" + std::to_string(info.depth) + " " + where + ", " +
                           std::to_string(settings.height) + "x" + std::to_string(settings.width) + ", max batch " +
                           std::to_string(settings.engine_max_batch) + ", weights " + settings.weights_path);
 }
@@ -187,16 +202,35 @@ int64_t Instance::gather(TRITONBACKEND_Request* request, int64_t offset) {
 
 namespace {
 
-// The host address of buffer `i` of `input`; inputs in GPU memory are refused.
-const unsigned char* host_buffer(TRITONBACKEND_Input* input, uint32_t i, const char* name, uint64_t* size) {
+// Buffer `i` of `input` where Triton has it (asked for `preferred` memory first).
+const unsigned char* input_buffer(TRITONBACKEND_Input* input, uint32_t i, TRITONSERVER_MemoryType preferred,
+                                  int64_t preferred_id, uint64_t* size, TRITONSERVER_MemoryType* mem, int64_t* mem_id) {
   const void* src = nullptr;
-  TRITONSERVER_MemoryType mem = TRITONSERVER_MEMORY_CPU;  // in: preferred; out: where it is
-  int64_t mem_id = 0;
-  throw_if_error(TRITONBACKEND_InputBuffer(input, i, &src, size, &mem, &mem_id), "TRITONBACKEND_InputBuffer");
-  if (mem == TRITONSERVER_MEMORY_GPU) {
-    invalid(std::string("input '") + name + "' is in GPU memory (CUDA shared memory); KIND_CPU instances read host memory only");
-  }
+  *mem = preferred;  // in: preferred; out: where it is
+  *mem_id = preferred_id;
+  throw_if_error(TRITONBACKEND_InputBuffer(input, i, &src, size, mem, mem_id), "TRITONBACKEND_InputBuffer");
   return static_cast<const unsigned char*>(src);
+}
+
+// The host address of buffer `i` of `input` (encoded images are decoded on the host); an input
+// in GPU memory is refused naming it.
+const unsigned char* host_buffer(TRITONBACKEND_Input* input, uint32_t i, const char* name, uint64_t* size) {
+  TRITONSERVER_MemoryType mem;
+  int64_t mem_id = 0;
+  const unsigned char* src = input_buffer(input, i, TRITONSERVER_MEMORY_CPU, 0, size, &mem, &mem_id);
+  if (mem == TRITONSERVER_MEMORY_GPU) {
+    invalid(std::string("input '") + name + "' is in GPU memory; encoded images are read from host memory only");
+  }
+  return src;
+}
+
+void check_finite(const float* p, int64_t n, int64_t first_index) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (!std::isfinite(p[i])) {
+      invalid("input 'pixels' has a non-finite value at flat index " + std::to_string(first_index + i) +
+              " (pixels are RGB on the 0..255 scale)");
+    }
+  }
 }
 
 }  // namespace
@@ -207,23 +241,43 @@ void Instance::gather_pixels(TRITONBACKEND_Input* input, int64_t batch, uint32_t
   if (bytes != want) {
     invalid("input 'pixels' holds " + std::to_string(bytes) + " bytes; its shape needs " + std::to_string(want));
   }
-  // The tensor may arrive in several buffers (e.g. HTTP chunks): copy them in order.
-  auto* dst = reinterpret_cast<unsigned char*>(pixels_.data() + offset * per_image);
+  // The tensor may arrive in several buffers (e.g. HTTP chunks, which may split a float): copy
+  // them in order. Host buffers go through the host staging rows (checked there, as one range
+  // per run of consecutive host buffers) and, for GPU instances, on to the GPU; buffers already on
+  // a GPU are copied device to device (or peer) and not read back.
+  const uint64_t base = static_cast<uint64_t>(offset * per_image) * sizeof(float);
+  auto* host = reinterpret_cast<unsigned char*>(pixels_.data()) + base;
+  host_spans_.clear();
   uint64_t copied = 0;
   for (uint32_t i = 0; i < buffers; ++i) {
     uint64_t size = 0;
-    const unsigned char* src = host_buffer(input, i, kPixelsInput, &size);
+    TRITONSERVER_MemoryType mem;
+    int64_t mem_id = 0;
+    const unsigned char* src =
+        input_buffer(input, i, preferred_memory(gpu_), gpu_ ? device_ : 0, &size, &mem, &mem_id);
     if (size > want - copied) invalid("input 'pixels' buffers hold more bytes than its shape");
-    std::memcpy(dst + copied, src, size);
+    const Copy copy = input_copy(mem, mem_id, gpu_, device_, kPixelsInput);
+    if (copy == Copy::kHostToHost || copy == Copy::kHostToDevice) {
+      std::memcpy(host + copied, src, size);
+      if (!host_spans_.empty() && host_spans_.back().second == copied) {
+        host_spans_.back().second += size;
+      } else {
+        host_spans_.emplace_back(copied, copied + size);
+      }
+    } else {
+      staging_->copy_in(src, size, base + copied, copy, mem_id);
+    }
     copied += size;
   }
   if (copied != want) invalid("input 'pixels' buffers hold " + std::to_string(copied) + " bytes, expected " + std::to_string(want));
-  const float* p = pixels_.data() + offset * per_image;
-  for (int64_t i = 0; i < batch * per_image; ++i) {
-    if (!std::isfinite(p[i])) {
-      invalid("input 'pixels' has a non-finite value at flat index " + std::to_string(i) +
-              " (pixels are RGB on the 0..255 scale)");
+  for (const auto& [begin, end] : host_spans_) {
+    // The floats wholly inside the span (all of them when the tensor came from host memory).
+    const uint64_t first = (begin + sizeof(float) - 1) / sizeof(float), last = end / sizeof(float);
+    if (last > first) {
+      check_finite(pixels_.data() + offset * per_image + first, static_cast<int64_t>(last - first),
+                   static_cast<int64_t>(first));
     }
+    if (gpu_) staging_->copy_in(host + begin, end - begin, base + begin, Copy::kHostToDevice, device_);
   }
 }
 
@@ -257,11 +311,17 @@ void Instance::gather_images(TRITONBACKEND_Input* input, int64_t batch, uint32_t
       invalid("input 'image' element " + std::to_string(k) + " claims " + std::to_string(len) + " bytes; " +
               std::to_string(size - at) + " remain");
     }
-    const resnetrs_status_t s =
-        resnetrs_image_load_memory(data + at, static_cast<size_t>(len), &image_options_,
-                                   pixels_.data() + (offset + k) * per_image);
+    float* row = pixels_.data() + (offset + k) * per_image;
+    const resnetrs_status_t s = resnetrs_image_load_memory(data + at, static_cast<size_t>(len), &image_options_, row);
     if (s != RESNETRS_STATUS_OK) invalid("input 'image' element " + std::to_string(k) + ": " + status_text(s));
     at += len;
+  }
+  if (gpu_) {
+    // Decoded on the host, then to the GPU (cudaMemcpyAsync from pageable memory returns once the
+    // source has been read, so the rows may be reused by the next request).
+    const size_t row_bytes = static_cast<size_t>(per_image) * sizeof(float);
+    staging_->copy_in(pixels_.data() + offset * per_image, static_cast<size_t>(batch) * row_bytes,
+                      static_cast<size_t>(offset) * row_bytes, Copy::kHostToDevice, device_);
   }
   if (at != size) invalid("input 'image' has " + std::to_string(size - at) + " bytes after its " + std::to_string(batch) + " images");
 #else
@@ -272,6 +332,19 @@ void Instance::gather_images(TRITONBACKEND_Input* input, int64_t batch, uint32_t
 
 void Instance::execute(TRITONBACKEND_Request** requests, uint32_t count) {
   const uint64_t exec_start = now_ns();
+  if (gpu_) {
+    try {
+      staging_->make_current();  // Triton's execution thread: the copies below run on our GPU
+    } catch (const BackendError& e) {
+      for (uint32_t r = 0; r < count; ++r) {
+        TRITONBACKEND_Response* response = nullptr;
+        if (TRITONBACKEND_ResponseNew(&response, requests[r]) == nullptr) send(response, &e);
+        log_if_error(TRITONBACKEND_RequestRelease(requests[r], TRITONSERVER_REQUEST_RELEASE_ALL),
+                     "TRITONBACKEND_RequestRelease");
+      }
+      return;
+    }
+  }
   std::vector<Pending> group;
   int64_t staged = 0;
   for (uint32_t r = 0; r < count; ++r) {
@@ -298,7 +371,16 @@ void Instance::execute(TRITONBACKEND_Request** requests, uint32_t count) {
       group.push_back(Pending{request, response, staged, batch});
       staged += batch;
     } catch (const BackendError& e) {
-      // This request alone fails; the others of the batch go on.
+      // This request alone fails; the others of the batch go on. A GPU instance first lets the
+      // copies already enqueued from its buffers finish (pinned host memory is read
+      // asynchronously), so that Triton does not reuse them under the copy.
+      if (gpu_) {
+        try {
+          staging_->synchronize("the copies of a refused request");
+        } catch (const BackendError& sync_error) {
+          RESNETRS_TRITON_LOG(TRITONSERVER_LOG_ERROR, sync_error.message());
+        }
+      }
       send(response, &e);
       const uint64_t t = now_ns();
       log_if_error(TRITONBACKEND_ModelInstanceReportStatistics(triton_instance_, request, false, exec_start, t, t, t),
@@ -309,39 +391,69 @@ void Instance::execute(TRITONBACKEND_Request** requests, uint32_t count) {
   if (staged > 0) run_and_respond(group, staged, exec_start);
 }
 
+resnetrs_status_t Instance::run_engine(int64_t images) {
+  if (!gpu_) return resnetrs_engine_run_host(engine_.get(), pixels_.data(), static_cast<int32_t>(images), logits_.data());
+  // On the captured graph of the next configured size up; rows beyond `images` hold finite
+  // pixels of earlier batches (or zeros) and their logits are not read.
+  const int32_t batch = graph_batch_for(static_cast<int32_t>(images), graph_sizes_);
+  return resnetrs_engine_run_device(engine_.get(), staging_->pixels(), batch, staging_->logits(), staging_->stream());
+}
+
+void Instance::write_output(const Pending& p) {
+  const int64_t shape[2] = {p.batch, settings_.num_classes};
+  TRITONBACKEND_Output* output = nullptr;
+  throw_if_error(TRITONBACKEND_ResponseOutput(p.response, &output, kLogitsOutput, TRITONSERVER_TYPE_FP32, shape, 2),
+                 "TRITONBACKEND_ResponseOutput");
+  const uint64_t bytes = static_cast<uint64_t>(p.batch * settings_.num_classes) * sizeof(float);
+  const uint64_t from = static_cast<uint64_t>(p.offset * settings_.num_classes) * sizeof(float);
+  void* dst = nullptr;
+  TRITONSERVER_MemoryType mem = preferred_memory(gpu_);
+  int64_t mem_id = gpu_ ? device_ : 0;
+  throw_if_error(TRITONBACKEND_OutputBuffer(output, &dst, bytes, &mem, &mem_id), "TRITONBACKEND_OutputBuffer");
+  const Copy copy = output_copy(mem, mem_id, gpu_, device_, kLogitsOutput);
+  if (copy == Copy::kHostToHost) {
+    std::memcpy(dst, reinterpret_cast<const unsigned char*>(logits_.data()) + from, bytes);
+  } else {
+    staging_->copy_out(dst, bytes, from, copy, mem_id);
+  }
+}
+
 void Instance::run_and_respond(std::vector<Pending>& group, int64_t images, uint64_t exec_start_ns) {
   const uint64_t compute_start = now_ns();
-  const resnetrs_status_t s =
-      resnetrs_engine_run_host(engine_.get(), pixels_.data(), static_cast<int32_t>(images), logits_.data());
-  const uint64_t compute_end = now_ns();
+  resnetrs_status_t s = run_engine(images);
+  std::string failure = s == RESNETRS_STATUS_OK ? std::string() : status_text(s);
   const bool ran = s == RESNETRS_STATUS_OK;
-  const BackendError run_error(triton_code(s), "the engine failed on a batch of " + std::to_string(images) + ": " +
-                                                   (ran ? std::string() : status_text(s)));
   std::vector<bool> ok(group.size(), ran);
-  for (size_t i = 0; i < group.size(); ++i) {
-    Pending& p = group[i];
-    if (!ran) {
-      send(p.response, &run_error);
-      continue;
-    }
-    try {
-      const int64_t shape[2] = {p.batch, settings_.num_classes};
-      TRITONBACKEND_Output* output = nullptr;
-      throw_if_error(TRITONBACKEND_ResponseOutput(p.response, &output, kLogitsOutput, TRITONSERVER_TYPE_FP32, shape, 2),
-                     "TRITONBACKEND_ResponseOutput");
-      const uint64_t bytes = static_cast<uint64_t>(p.batch * settings_.num_classes) * sizeof(float);
-      void* dst = nullptr;
-      TRITONSERVER_MemoryType mem = TRITONSERVER_MEMORY_CPU;
-      int64_t mem_id = 0;
-      throw_if_error(TRITONBACKEND_OutputBuffer(output, &dst, bytes, &mem, &mem_id), "TRITONBACKEND_OutputBuffer");
-      if (mem == TRITONSERVER_MEMORY_GPU) {
-        invalid("output 'logits' was requested in GPU memory; KIND_CPU instances write host memory only");
+  std::vector<BackendError> errors(group.size(), BackendError(TRITONSERVER_ERROR_INTERNAL, ""));
+  if (ran) {
+    for (size_t i = 0; i < group.size(); ++i) {
+      try {
+        write_output(group[i]);  // GPU instances: enqueued after the run on the instance's stream
+      } catch (const BackendError& e) {
+        ok[i] = false;
+        errors[i] = e;
       }
-      std::memcpy(dst, logits_.data() + p.offset * settings_.num_classes, bytes);
-      send(p.response, nullptr);
+    }
+  }
+  uint64_t compute_end = now_ns();
+  bool synced = true;
+  if (gpu_) {
+    try {
+      staging_->synchronize("the batch's run and output copies");
     } catch (const BackendError& e) {
+      synced = false;
+      failure = e.message();
+    }
+    compute_end = now_ns();
+  }
+  const BackendError run_error(ran ? TRITONSERVER_ERROR_INTERNAL : triton_code(s),
+                               "the engine failed on a batch of " + std::to_string(images) + ": " + failure);
+  for (size_t i = 0; i < group.size(); ++i) {
+    if (!ran || !synced) {
       ok[i] = false;
-      send(p.response, &e);
+      send(group[i].response, &run_error);
+    } else {
+      send(group[i].response, ok[i] ? nullptr : &errors[i]);
     }
   }
   const uint64_t exec_end = now_ns();
@@ -350,7 +462,7 @@ void Instance::run_and_respond(std::vector<Pending>& group, int64_t images, uint
                                                               compute_start, compute_end, exec_end),
                  "TRITONBACKEND_ModelInstanceReportStatistics");
   }
-  if (ran) {
+  if (ran && synced) {
     log_if_error(TRITONBACKEND_ModelInstanceReportBatchStatistics(triton_instance_, static_cast<uint64_t>(images),
                                                                    exec_start_ns, compute_start, compute_end, exec_end),
                  "TRITONBACKEND_ModelInstanceReportBatchStatistics");
