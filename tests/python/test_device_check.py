@@ -46,9 +46,9 @@ def test_every_step_has_a_limit_and_the_limits_fit(steps):
 
 def test_steps_in_order_of_importance(steps):
     names = [s.name for s in steps]
-    assert names[:3] == ["environment", "gpu_tests", "api_cuda"]
+    assert names[:4] == ["environment", "gpu_tests", "gpu_tests_precision", "api_cuda"]
     first_peer = min(i for i, n in enumerate(names) if n.startswith("torch"))
-    assert all(n.startswith("ours_") for n in names[3:first_peer])
+    assert all(n.startswith("ours_") for n in names[4:first_peer])
     assert names.index("torch_eager_b128") < names.index("torch_compiled") < names.index("join")
     assert names[-2:] == ["python_checks", "triton_check"]
     assert [s.part for s in steps[-2:]] == ["hooks", "hooks"] and all(s.part == "bench" for s in steps[:-2])
