@@ -56,9 +56,11 @@ def test_steps_in_order_of_importance(steps):
     assert py.kind == "python" and py.extra_env == {"PYTHONPATH": "/pack/python", "RESNETRS_DEVICE_PACK": "/pack"}
     assert py.needs == ["/pack/python", "/repo/tests/gpu_python/run_gpu_python_checks.py"]
     assert triton.needs == ["/pack/triton", "/repo/tests/gpu_triton/run_gpu_triton_check.sh"]
-    gpu = steps[1]
-    assert gpu.argv[0] == "/pack/bin/resnetrs_tests_gpu" and len(gpu.argv) == 3  # the whole executable, no filter
-    assert steps[2].argv[1:] == ["--require-cuda", "[cuda]"]
+    gpu, gpu_precision = steps[1], steps[2]
+    # Together the whole executable: every test but [precision], then [precision].
+    assert gpu.argv[0] == gpu_precision.argv[0] == "/pack/bin/resnetrs_tests_gpu"
+    assert gpu.argv[-1] == "~[precision]" and gpu_precision.argv[-1] == "[precision]"
+    assert steps[3].argv[1:] == ["--require-cuda", "[cuda]"]
 
 
 def test_ours_cover_every_config_batch_and_precision(steps):
