@@ -10,7 +10,7 @@ The command line is `resnetrs` (convert, classify). Full guide: docs/python.md.
 """
 
 from . import _core
-from ._core import Engine, EngineInfo, build_info, library_version, topk
+from ._core import Engine, EngineInfo, WeightsInfo, build_info, library_version, topk, weights_info
 from .errors import (CublasError, CudaError, CudnnError, Error, ImageInvalidError, InternalError,
                      InvalidArgumentError, IoError, NoDeviceError, OutOfMemoryError, UnsupportedDeviceError,
                      WeightsInvalidError, error_class)
@@ -20,7 +20,7 @@ from .labels import ImageNetClass, imagenet_classes
 __version__ = "0.1.0"
 
 __all__ = [
-    "Engine", "EngineInfo", "topk", "load_image", "HAS_IMAGES", "imagenet_classes", "ImageNetClass",
+    "Engine", "EngineInfo", "WeightsInfo", "weights_info", "topk", "load_image", "HAS_IMAGES", "imagenet_classes", "ImageNetClass",
     "build_info", "library_version", "Error", "InvalidArgumentError", "IoError", "WeightsInvalidError",
     "OutOfMemoryError", "NoDeviceError", "UnsupportedDeviceError", "CudaError", "CudnnError", "CublasError",
     "InternalError", "ImageInvalidError", "error_class",
