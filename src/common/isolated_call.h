@@ -43,10 +43,13 @@ struct IsolatedOutcome {
 
 // Whether posix_spawn itself closes the caller's descriptors in the helper
 // (posix_spawn_file_actions_addclosefrom_np, glibc 2.34 and newer); else serve_isolated() does.
+// -DRESNETRS_SPAWN_HAS_CLOSEFROM=0 builds the older glibc's path on a newer one (to test it).
+#ifndef RESNETRS_SPAWN_HAS_CLOSEFROM
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
 #define RESNETRS_SPAWN_HAS_CLOSEFROM 1
 #else
 #define RESNETRS_SPAWN_HAS_CLOSEFROM 0
+#endif
 #endif
 
 // Runs `program` with `args` (no shell; stdin and stderr on /dev/null, stdout to a pipe read here,
