@@ -34,6 +34,7 @@
  * options from a header the library does not implement (RESNETRS_STATUS_INVALID_ARGUMENT).
  * API version 2 added the image functions, RESNETRS_STATUS_IMAGE_INVALID and
  * resnetrs_engine_info_t.train_resolution; callers compiled against version 1 keep working.
+ * API version 3 added resnetrs_weights_read_info() and resnetrs_weights_info_t.
  */
 #ifndef RESNETRS_RESNETRS_H
 #define RESNETRS_RESNETRS_H
@@ -45,7 +46,7 @@
 #define RESNETRS_VERSION_MINOR 1
 #define RESNETRS_VERSION_PATCH 0
 /* The binary interface of this header: raised whenever a struct or a signature changes. */
-#define RESNETRS_API_VERSION 2
+#define RESNETRS_API_VERSION 3
 
 /* Export marker: the library is built with hidden visibility and exports only these. */
 #if defined(_WIN32)
@@ -263,6 +264,44 @@ RESNETRS_API RESNETRS_NODISCARD resnetrs_status_t resnetrs_engine_run_host(resne
  */
 RESNETRS_API RESNETRS_NODISCARD resnetrs_status_t resnetrs_engine_run_device(resnetrs_engine_t* engine, const float* input,
                                                                              int32_t batch, float* logits, void* stream);
+
+/* ---- weights files (docs/weights-format.md) ------------------------------------------------ */
+
+/* What a weights file says about itself, read without building an engine (API version 3).
+ * The caller sets struct_size before the call. */
+typedef struct resnetrs_weights_info {
+  size_t struct_size;            /* in: sizeof(resnetrs_weights_info_t) */
+  int32_t format_version;        /* 1 */
+  int32_t format_minor;          /* 0 (v1.0, no checksum), 1 (v1.1, checksum of the datasets only), 2 (v1.2) or newer */
+  int32_t depth;                 /* 50 ... 420 */
+  int32_t blocks_per_stage[4];   /* e.g. {3, 4, 6, 3} for depth 50 */
+  int32_t num_classes;           /* logits per image */
+  int32_t train_resolution;      /* the resolution the weights were trained at (e.g. 160), 0 if unknown */
+  double bn_epsilon;             /* the epsilon of batch normalization */
+  float input_mean[3];           /* RGB mean on the 0..255 pixel scale the engine subtracts */
+  float input_std[3];            /* RGB std on the 0..255 pixel scale the engine divides by */
+  /* The strings are valid UTF-8 and borrowed: the three variant names are static; source,
+   * converter_version and checksum stay valid until the next resnetrs_weights_read_info() call on
+   * the same thread. */
+  const char* activation;           /* "relu" or "swish" */
+  const char* stride2_padding;      /* "symmetric" or "same" */
+  const char* stage1_shortcut_pool; /* "none" or "avg2x2_stride1_same" */
+  const char* source;               /* where the weights came from, e.g. "timm:resnetrs50" */
+  const char* converter_version;    /* the tool that wrote the file */
+  const char* checksum;             /* "crc32:" and 8 hex digits; "" in a v1.0 file */
+} resnetrs_weights_info_t;
+
+/*
+ * Reads what the weights file at `path` says about itself (*info), e.g. its train_resolution to
+ * choose the engine's input size before creating it. The file's structure is parsed exactly as
+ * resnetrs_engine_create_from_file() parses it (by libhdf5 in a separate helper process, the same
+ * checks and refusals of the attributes and of every dataset's type, shape and storage), but the
+ * datasets' values are not read, so the checksum, which covers them, is verified only when an
+ * engine loads the file. *info is written only on success. Needs no GPU.
+ * Errors: INVALID_ARGUMENT (NULL, wrong struct_size, empty path), IO_ERROR (missing or unreadable
+ * file), WEIGHTS_INVALID (as resnetrs_engine_create_from_file, less the checks of values).
+ */
+RESNETRS_API RESNETRS_NODISCARD resnetrs_status_t resnetrs_weights_read_info(const char* path, resnetrs_weights_info_t* info);
 
 /* ---- images (docs/preprocessing.md) ------------------------------------------------------- */
 

@@ -12,7 +12,7 @@ threads into batches for a loop of one's own (docs/validate.md). The command lin
 """
 
 from . import _core
-from ._core import Engine, EngineInfo, build_info, library_version, topk
+from ._core import Engine, EngineInfo, WeightsInfo, build_info, library_version, topk, weights_info
 from .errors import (CublasError, CudaError, CudnnError, Error, ImageInvalidError, InternalError,
                      InvalidArgumentError, IoError, NoDeviceError, OutOfMemoryError, UnsupportedDeviceError,
                      WeightsInvalidError, error_class)
@@ -25,8 +25,8 @@ from .validation import Prediction, ValidationResult, validate
 __version__ = "0.1.0"
 
 __all__ = [
-    "Engine", "EngineInfo", "topk", "load_image", "HAS_IMAGES", "imagenet_classes", "ImageNetClass",
-    "validate", "ValidationResult", "Prediction", "ImageBatches", "Batch", "read_dataset", "Sample",
+    "Engine", "EngineInfo", "WeightsInfo", "weights_info", "topk", "load_image", "HAS_IMAGES", "imagenet_classes",
+    "ImageNetClass", "validate", "ValidationResult", "Prediction", "ImageBatches", "Batch", "read_dataset", "Sample",
     "build_info", "library_version", "Error", "InvalidArgumentError", "IoError", "WeightsInvalidError",
     "OutOfMemoryError", "NoDeviceError", "UnsupportedDeviceError", "CudaError", "CudnnError", "CublasError",
     "InternalError", "ImageInvalidError", "error_class",

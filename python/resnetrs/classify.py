@@ -63,14 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def trained_resolution(weights: str) -> int:
-    """The weights file's root attribute train_resolution (docs/weights-format.md), 0 if unknown or
-    unreadable (the engine then reports the real problem with the file)."""
-    try:
-        import h5py
-        with h5py.File(weights, "r") as f:
-            return int(f.attrs.get("train_resolution", 0))
-    except Exception:  # noqa: BLE001 - any failure here means "unknown"; the engine checks the file
-        return 0
+    """The weights file's root attribute train_resolution (docs/weights-format.md), 0 if unknown.
+    Read by the library (resnetrs_weights_read_info: libhdf5 parses the file in its helper process,
+    never in this one); raises resnetrs.Error (IoError, WeightsInvalidError) for a bad file."""
+    return int(_core.weights_info(weights).train_resolution)
 
 
 def load_pixels(path: str, size: int, preprocess: str, crop_pct: Optional[float]) -> np.ndarray:
@@ -105,9 +101,9 @@ def _progress(total: int, enabled: bool):
 
 
 def classify(args: argparse.Namespace) -> int:
-    size = args.size or trained_resolution(args.weights) or DEFAULT_SIZE
     n = len(args.images)
     try:
+        size = args.size or trained_resolution(args.weights) or DEFAULT_SIZE
         engine = _core.Engine(args.weights, backend=args.backend, precision=args.precision,
                               max_batch=min(args.batch, n), resolution=size)
     except Error as e:

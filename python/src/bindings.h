@@ -16,6 +16,7 @@ void bind_status(nb::module_& m);   // status names, version, build info
 void bind_engine(nb::module_& m);   // class Engine
 void bind_topk(nb::module_& m);     // topk()
 void bind_images(nb::module_& m);   // load_image() when the library has image decoding
+void bind_weights(nb::module_& m);  // weights_info()
 
 // Raises the resnetrs.errors class of `status` (resnetrs.Error and its subclasses) with `message`.
 [[noreturn]] void raise_status(int status, const std::string& message);

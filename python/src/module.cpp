@@ -7,4 +7,5 @@ NB_MODULE(_core, m) {
   resnetrs_py::bind_engine(m);
   resnetrs_py::bind_topk(m);
   resnetrs_py::bind_images(m);
+  resnetrs_py::bind_weights(m);
 }

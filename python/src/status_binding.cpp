@@ -14,7 +14,16 @@ void raise_status(int status, const std::string& message) {
   } catch (const nb::python_error&) {
     cls = nb::borrow(PyExc_RuntimeError);
   }
-  PyErr_SetObject(cls.ptr(), nb::str(message.c_str()).ptr());
+  // The library's messages are valid UTF-8 (its C boundary escapes other bytes); the binding's own
+  // may quote a path given as bytes. Decoding never fails: a stray byte becomes \xNN, never
+  // nanobind's "conversion error" in place of the error being raised.
+  PyObject* text = PyUnicode_DecodeUTF8(message.data(), Py_ssize_t(message.size()), "backslashreplace");
+  if (text == nullptr) {
+    PyErr_Clear();
+    text = PyUnicode_FromString("(an error message that could not be decoded)");
+  }
+  PyErr_SetObject(cls.ptr(), text);
+  Py_XDECREF(text);
   throw nb::python_error();
 }
 

@@ -1,4 +1,4 @@
-"""Write a `resnetrs-weights` HDF5 file (version 1.1) from a Source.
+"""Write a `resnetrs-weights` HDF5 file (version 1.2) from a Source.
 
 The file is written to a temporary name in the output directory and renamed at the end, so an
 error or Ctrl-C never leaves a partial output behind.
@@ -30,7 +30,7 @@ from .sources import ConvertError, PlanItem, Source
 
 FORMAT = "resnetrs-weights"
 FORMAT_VERSION = 1
-FORMAT_MINOR = 1  # v1.1: `checksum`, fixed-length root strings, the network variant (docs/weights-format.md)
+FORMAT_MINOR = 2  # v1.2: the `checksum` covers the root attributes too (v1.1: `checksum`, fixed-length strings, the variant)
 CONVERTER_VERSION = f"resnetrs convert_ckpt {__version__}"
 PROGRESS_MIN_BYTES = 64 << 20
 
@@ -128,11 +128,49 @@ def _schema_key(path: str):
     raise ConvertError(f"internal error: {path} has no place in the schema order")
 
 
+# The root attributes the v1.2 checksum covers, in the order of their canonical text.
+CHECKSUMMED_ATTRIBUTES = ("format", "format_version", "format_minor", "depth", "blocks_per_stage", "num_classes",
+                          "bn_epsilon", "input_mean", "input_std", "train_resolution", "activation",
+                          "stride2_padding", "stage1_shortcut_pool")
+
+
+def canonical_attributes(attrs) -> bytes:
+    """The v1.2 canonical text of the root attributes (docs/weights-format.md, "The checksum"): one
+    ASCII line `name=value` per attribute of CHECKSUMMED_ATTRIBUTES; integers in decimal (a list
+    comma-separated), floats as 0x + the lowercase hex digits of their IEEE bits (bn_epsilon:
+    binary64, input_mean/input_std: binary32 each), strings as their value. `attrs` maps the names
+    to the values as stored (h5py's f.attrs: numpy scalars and arrays, bytes)."""
+    def ints(v) -> str:
+        return ",".join(str(int(x)) for x in np.atleast_1d(np.asarray(v)))
+
+    def floats(v, dtype, bits) -> str:
+        a = np.atleast_1d(np.asarray(v, dtype=dtype))
+        return ",".join(f"0x{int(x):0{bits // 4}x}" for x in a.view(f"<u{bits // 8}"))
+
+    def text(v) -> str:
+        return v.decode("utf-8") if isinstance(v, bytes) else str(v)
+
+    out = []
+    for name in CHECKSUMMED_ATTRIBUTES:
+        v = attrs[name]
+        if name == "bn_epsilon":
+            value = floats(v, "<f8", 64)
+        elif name in ("input_mean", "input_std"):
+            value = floats(v, "<f4", 32)
+        elif name in ("format", "activation", "stride2_padding", "stage1_shortcut_pool"):
+            value = text(v)
+        else:
+            value = ints(v)
+        out.append(f"{name}={value}\n")
+    return "".join(out).encode("ascii")
+
+
 def weights_checksum(f, paths) -> str:
-    """The v1.1 `checksum`: CRC-32 (zlib.crc32) over the float32 little-endian bytes of the datasets
-    `paths` of the open h5py file `f`, taken in schema order, as 'crc32:' + 8 lowercase hex digits.
-    Read back from the file, so it covers what was written."""
-    crc = 0
+    """The v1.2 `checksum`: CRC-32 (zlib.crc32) over the canonical text of the root attributes of
+    the open h5py file `f` (canonical_attributes), then the float32 little-endian bytes of the
+    datasets `paths`, taken in schema order, as 'crc32:' + 8 lowercase hex digits. Both are read
+    back from the file, so it covers what was written."""
+    crc = zlib.crc32(canonical_attributes(f.attrs))
     for p in sorted(paths, key=_schema_key):
         crc = zlib.crc32(np.ascontiguousarray(f[p][...], dtype="<f4").tobytes(), crc)
     return f"crc32:{crc:08x}"

@@ -369,13 +369,15 @@ class KerasSource(Source):
                 raise ConvertError(f"{path}: not a Keras HDF5 weights file (no 'layer_names' attribute; "
                                    "Keras 3 '.weights.h5' files are not supported)")
             weights: Dict[str, np.ndarray] = {}
-            for ln in g.attrs["layer_names"]:
-                ln = ln.decode() if isinstance(ln, bytes) else str(ln)
-                lg = g[ln]
-                for wn in lg.attrs.get("weight_names", []):
-                    wn = wn.decode() if isinstance(wn, bytes) else str(wn)
+            # Names that are not UTF-8 are kept with surrogateescape (the CLI prints them as \\xNN)
+            # and looked up by their bytes, so they never raise a bare UnicodeDecodeError.
+            for raw_ln in g.attrs["layer_names"]:
+                ln = _keras_name(raw_ln)
+                lg = g[raw_ln]
+                for raw_wn in lg.attrs.get("weight_names", []):
+                    wn = _keras_name(raw_wn)
                     var = wn.split("/")[-1].split(":")[0]
-                    weights[f"{ln}/{var}"] = np.asarray(lg[wn])
+                    weights[f"{ln}/{var}"] = np.asarray(lg[raw_wn])
         return cls(weights, f"keras:{os.path.basename(path)}")
 
     @classmethod
@@ -446,3 +448,8 @@ def open_tf_checkpoint(path: str, verify: bool = True, use_ema: bool = True,
     except BaseException:
         reader.close()
         raise
+
+
+def _keras_name(v) -> str:
+    """A Keras layer or weight name as str: bytes decoded as UTF-8, other bytes kept as surrogates."""
+    return v.decode("utf-8", "surrogateescape") if isinstance(v, bytes) else str(v)

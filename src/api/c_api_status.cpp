@@ -3,6 +3,7 @@
 #include <string>
 
 #include "c_api_internal.h"
+#include "common/utf8_text.h"
 
 namespace resnetrs::capi {
 namespace {
@@ -35,7 +36,8 @@ void clear_last_error() noexcept {
 
 resnetrs_status_t fail(const char* function, resnetrs_status_t status, const char* message) noexcept {
   try {
-    t_last_error = std::string(function) + ": " + (message ? message : "");
+    // Messages quote paths and bytes of files: a caller decoding it as UTF-8 (Python) must be able to.
+    t_last_error = valid_utf8(std::string(function) + ": " + (message ? message : ""));
     t_fixed_error = nullptr;
   } catch (...) {
     t_fixed_error = "out of host memory while recording the error message";

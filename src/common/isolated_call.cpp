@@ -1,10 +1,12 @@
 #include "common/isolated_call.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 #include <cstring>
 #include <new>
 #include <utility>
+#include <vector>
 
 #include "common/byte_codec.h"
 
@@ -65,6 +68,29 @@ ChildExit wait_child(pid_t pid) {
   }
 }
 
+// Closes every descriptor >= `first`: close_range() where the kernel has it (Linux 5.9), else
+// each one /proc/self/fd lists, else every number below the descriptor limit.
+void close_descriptors_from(int first) {
+#if defined(SYS_close_range)
+  if (::syscall(SYS_close_range, unsigned(first), ~0U, 0U) == 0) return;
+#endif
+  if (DIR* dir = ::opendir("/proc/self/fd")) {
+    std::vector<int> open_fds;
+    const int own = ::dirfd(dir);
+    while (const dirent* e = ::readdir(dir)) {
+      char* end = nullptr;
+      const long fd = std::strtol(e->d_name, &end, 10);
+      if (end != e->d_name && *end == '\0' && fd >= first && fd != own) open_fds.push_back(int(fd));
+    }
+    ::closedir(dir);
+    for (int fd : open_fds) ::close(fd);
+    return;
+  }
+  rlimit nofile{};
+  const rlim_t limit = ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY ? nofile.rlim_cur : 65536;
+  for (rlim_t fd = rlim_t(first); fd < std::min<rlim_t>(limit, 1 << 20); ++fd) ::close(int(fd));
+}
+
 IsolatedOutcome decode_reply(std::string reply) {
   IsolatedOutcome o;
   const char tag = reply.empty() ? '\0' : reply[0];
@@ -88,7 +114,12 @@ IsolatedOutcome decode_reply(std::string reply) {
 
 }  // namespace
 
+void close_inherited_descriptors() { close_descriptors_from(STDERR_FILENO + 1); }
+
 int serve_isolated(const std::function<std::string()>& work, size_t max_extra_memory) {
+  // Where the spawn could not close them (glibc before 2.34), the caller's descriptors end here,
+  // before any work: the helper keeps stdin, its reply pipe and stderr only.
+  close_inherited_descriptors();
   const rlimit no_core{0, 0};
   ::setrlimit(RLIMIT_CORE, &no_core);
   // Relative to what the process already maps (a sanitizer build reserves terabytes it never touches).
@@ -144,6 +175,13 @@ IsolatedOutcome run_isolated(const std::string& program, const std::vector<std::
   // What a crashing library prints ("malloc(): corrupted top size") would reach the application's
   // stderr for a failure the caller already reports.
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  // The helper inherits no descriptor of the caller (a server's sockets and files would stay open
+  // in it for the length of a parse): stdin is /dev/null, and everything from 3 on is closed at
+  // the spawn where glibc can (2.34 and newer), else by serve_isolated() before any work.
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+#if RESNETRS_SPAWN_HAS_CLOSEFROM
+  posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
+#endif
   posix_spawnattr_init(&attr);
   sigset_t none, fatal;
   sigemptyset(&none);
@@ -176,7 +214,8 @@ IsolatedOutcome run_isolated(const std::string& program, const std::vector<std::
   bool have_length = false, timed_out = false, too_much = false;
   char chunk[65536];
   while (!(have_length && buf.size() >= expected)) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    // Rounded up: truncating would end the wait up to a millisecond before the deadline.
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) {
       timed_out = true;
       break;

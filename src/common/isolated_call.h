@@ -41,12 +41,26 @@ struct IsolatedOutcome {
   int exit_code = 0;
 };
 
-// Runs `program` with `args` (no shell; stdout to a pipe read here, stderr on /dev/null, the fatal
-// signals at their default action; the caller's environment, working directory and descriptors
-// not marked close-on-exec are inherited, as with any posix_spawn) and collects its reply.
+// Whether posix_spawn itself closes the caller's descriptors in the helper
+// (posix_spawn_file_actions_addclosefrom_np, glibc 2.34 and newer); else serve_isolated() does.
+// -DRESNETRS_SPAWN_HAS_CLOSEFROM=0 builds the older glibc's path on a newer one (to test it).
+#ifndef RESNETRS_SPAWN_HAS_CLOSEFROM
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+#define RESNETRS_SPAWN_HAS_CLOSEFROM 1
+#else
+#define RESNETRS_SPAWN_HAS_CLOSEFROM 0
+#endif
+#endif
+
+// Runs `program` with `args` (no shell; stdin and stderr on /dev/null, stdout to a pipe read here,
+// no other descriptor of the caller, close-on-exec or not; the fatal signals at their default
+// action; the caller's environment and working directory are inherited) and collects its reply.
 IsolatedOutcome run_isolated(const std::string& program, const std::vector<std::string>& args, const IsolationLimits& limits);
 
-// For a helper's main(): no core files, the address space capped at `max_extra_memory` beyond what
+// Closes every descriptor from 3 on (what serve_isolated() does first).
+void close_inherited_descriptors();
+
+// For a helper's main(): every descriptor from 3 on closed (close_inherited_descriptors), no core files, the address space capped at `max_extra_memory` beyond what
 // the process has now, then `work`'s result or error written to stdout as run_isolated expects.
 // Returns main's exit code.
 int serve_isolated(const std::function<std::string()>& work, size_t max_extra_memory = kIsolatedMemoryCap);

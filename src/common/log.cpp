@@ -1,5 +1,7 @@
 #include "common/log.h"
 
+#include "common/utf8_text.h"
+
 #include <cstdio>
 #include <mutex>
 
@@ -16,7 +18,8 @@ WarningSink set_warning_sink(WarningSink sink) {
   return old;
 }
 
-void warn(const std::string& message) {
+void warn(const std::string& text) {
+  const std::string message = valid_utf8(text);  // warnings quote paths and file content
   std::lock_guard<std::mutex> lock(g_mutex);
   if (g_sink) {
     g_sink(message);

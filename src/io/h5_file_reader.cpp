@@ -1,6 +1,7 @@
 #include "io/h5_file_reader.h"
 
 #include "common/error.h"
+#include "common/utf8_text.h"
 #include "io/weights_data_file.h"
 
 namespace resnetrs {
@@ -8,16 +9,71 @@ namespace {
 
 constexpr size_t kMaxStringBytes = 4096;  // longer attribute strings are damage, not metadata
 
+// The datatypes the format allows, exactly (docs/weights-format.md, "Datatypes"). A damaged type
+// message that libhdf5 still accepts (a float with another exponent position or bias, a
+// big-endian or shortened integer) would make it convert the stored bytes into other values.
+enum class Expected { kInt32, kFloat32, kFloat64 };
+
+const char* expected_name(Expected e) {
+  switch (e) {
+    case Expected::kInt32: return "int32 (two's complement, little-endian)";
+    case Expected::kFloat32: return "float32 (IEEE binary32, little-endian)";
+    case Expected::kFloat64: return "float64 (IEEE binary64, little-endian)";
+  }
+  return "";
+}
+
+// Everything about a type that decides its values, for a message.
 std::string describe_type(hid_t t) {
   const H5T_class_t c = H5Tget_class(t);
-  const size_t bits = H5Tget_size(t) * 8;
+  const size_t size = H5Tget_size(t);
+  const std::string order = H5Tget_order(t) == H5T_ORDER_BE ? "big-endian" : H5Tget_order(t) == H5T_ORDER_LE ? "little-endian" : "of another byte order";
+  const std::string bytes = std::to_string(size) + " byte" + (size == 1 ? "" : "s");
   switch (c) {
-    case H5T_FLOAT:
-      if (bits == 32) return H5Tget_order(t) == H5T_ORDER_BE ? "float32 big-endian" : "float32 of a non-IEEE layout";
-      return "float" + std::to_string(bits);
+    case H5T_FLOAT: {
+      size_t spos = 0, epos = 0, esize = 0, mpos = 0, msize = 0;
+      H5Tget_fields(t, &spos, &epos, &esize, &mpos, &msize);
+      const H5T_norm_t norm = H5Tget_norm(t);
+      return "a float of " + bytes + ", " + order + ", " + std::to_string(H5Tget_precision(t)) + " bits at offset " +
+             std::to_string(H5Tget_offset(t)) + ", sign at bit " + std::to_string(spos) + ", exponent of " + std::to_string(esize) +
+             " bits at bit " + std::to_string(epos) + " with bias " + std::to_string(H5Tget_ebias(t)) + ", mantissa of " +
+             std::to_string(msize) + " bits at bit " + std::to_string(mpos) +
+             (norm == H5T_NORM_IMPLIED ? ", implied leading bit" : norm == H5T_NORM_MSBSET ? ", explicit leading bit" : ", unnormalized");
+    }
+    case H5T_INTEGER:
+      return std::string("an ") + (H5Tget_sign(t) == H5T_SGN_2 ? "signed" : "unsigned") + " integer of " + bytes + ", " + order + ", " +
+             std::to_string(H5Tget_precision(t)) + " bits at offset " + std::to_string(H5Tget_offset(t));
+    case H5T_STRING: return "a string";
+    default: return "a type of HDF5 class " + std::to_string(int(c)) + " (" + bytes + ")";
+  }
+}
+
+// True when `t` is exactly the expected type, every field that decides a value included.
+bool is_exactly(hid_t t, Expected e) {
+  const bool is_int = e == Expected::kInt32;
+  const size_t size = e == Expected::kFloat64 ? 8 : 4;
+  if (H5Tget_class(t) != (is_int ? H5T_INTEGER : H5T_FLOAT) || H5Tget_size(t) != size || H5Tget_order(t) != H5T_ORDER_LE ||
+      H5Tget_precision(t) != size * 8 || H5Tget_offset(t) != 0) {
+    return false;
+  }
+  if (is_int) return H5Tget_sign(t) == H5T_SGN_2 && H5Tequal(t, H5T_STD_I32LE) > 0;
+  size_t spos = 0, epos = 0, esize = 0, mpos = 0, msize = 0;
+  if (H5Tget_fields(t, &spos, &epos, &esize, &mpos, &msize) < 0) return false;
+  const bool single = e == Expected::kFloat32;
+  const size_t want_esize = single ? 8 : 11, want_msize = single ? 23 : 52, want_bias = single ? 127 : 1023;
+  return spos == size * 8 - 1 && epos == want_msize && esize == want_esize && mpos == 0 && msize == want_msize &&
+         H5Tget_ebias(t) == want_bias && H5Tget_norm(t) == H5T_NORM_IMPLIED && H5Tget_inpad(t) == H5T_PAD_ZERO &&
+         H5Tequal(t, single ? H5T_IEEE_F32LE : H5T_IEEE_F64LE) > 0;
+}
+
+// "float64", "int32", "string", ... (for a type of the wrong class or size).
+std::string short_type_name(hid_t t) {
+  const size_t bits = H5Tget_size(t) * 8;
+  switch (H5Tget_class(t)) {
+    case H5T_FLOAT: return "float" + std::to_string(bits);
     case H5T_INTEGER: return (H5Tget_sign(t) == H5T_SGN_NONE ? "uint" : "int") + std::to_string(bits);
     case H5T_STRING: return "string";
-    default: return "HDF5 type class " + std::to_string(int(c));
+    default: return "HDF5 type class " + std::to_string(int(H5Tget_class(t)));
   }
 }
 
@@ -49,7 +105,7 @@ H5FileReader::H5FileReader(std::string path) : m_path(std::move(path)) {
     // It has the HDF5 signature, so HDF5's refusal is about its content: most often a file cut
     // short (an interrupted copy or download), which HDF5 detects against the stored size.
     const std::string reason = H5ErrorScope::innermost_message();
-    fail("file", "truncated or damaged: HDF5 cannot open it" + (reason.empty() ? std::string() : " (" + reason + ")"));
+    fail("file", "truncated or damaged: HDF5 cannot open it" + (reason.empty() ? std::string() : " (" + quoted_file_text(reason) + ")"));
   }
 }
 
@@ -70,15 +126,19 @@ H5Id H5FileReader::open_attr(const char* name) const {
 }
 
 template <typename T>
-std::vector<T> H5FileReader::read_numeric(const char* name, hid_t mem_type, bool want_integer, size_t count) const {
+std::vector<T> H5FileReader::read_numeric(const char* name, hid_t mem_type, int expected, size_t count) const {
   const std::string where = std::string("attribute '") + name + "'";
+  const Expected e = Expected(expected);
   H5Id attr = open_attr(name);
   H5Id type(H5Aget_type(attr.get()), H5Tclose);
-  const H5T_class_t cls = H5Tget_class(type.get());
-  if (want_integer && cls != H5T_INTEGER) fail(where, "expected an integer type, found " + describe_type(type.get()));
-  if (!want_integer && cls != H5T_FLOAT) fail(where, "expected a floating-point type, found " + describe_type(type.get()));
-  if (H5Tget_size(type.get()) > 8) fail(where, "expected at most 64-bit values, found " + describe_type(type.get()));
+  if (!type.valid()) fail(where, "unreadable type (damaged file)");
+  // Checked before any value is read: libhdf5 converts whatever the type message says.
+  if (!is_exactly(type.get(), e)) fail(where, std::string("expected ") + expected_name(e) + ", found " + describe_type(type.get()));
   H5Id space(H5Aget_space(attr.get()), H5Sclose);
+  if (!space.valid()) fail(where, "unreadable dataspace (damaged file)");
+  const H5S_class_t sclass = H5Sget_simple_extent_type(space.get());
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  if (!(sclass == H5S_SCALAR || (sclass == H5S_SIMPLE && rank == 1))) fail(where, "expected a scalar or a list of values");
   const hssize_t n = H5Sget_simple_extent_npoints(space.get());
   if (n != static_cast<hssize_t>(count)) {
     fail(where, "expected " + std::to_string(count) + " value(s), found " + std::to_string(n));
@@ -88,19 +148,24 @@ std::vector<T> H5FileReader::read_numeric(const char* name, hid_t mem_type, bool
   return v;
 }
 
-int H5FileReader::read_int(const char* name) const { return read_numeric<int>(name, H5T_NATIVE_INT, true, 1)[0]; }
+int H5FileReader::read_int(const char* name) const {
+  return read_numeric<int>(name, H5T_NATIVE_INT, int(Expected::kInt32), 1)[0];
+}
 std::vector<int> H5FileReader::read_ints(const char* name, size_t count) const {
-  return read_numeric<int>(name, H5T_NATIVE_INT, true, count);
+  return read_numeric<int>(name, H5T_NATIVE_INT, int(Expected::kInt32), count);
 }
 std::vector<float> H5FileReader::read_floats(const char* name, size_t count) const {
-  return read_numeric<float>(name, H5T_NATIVE_FLOAT, false, count);
+  return read_numeric<float>(name, H5T_NATIVE_FLOAT, int(Expected::kFloat32), count);
 }
-double H5FileReader::read_double(const char* name) const { return read_numeric<double>(name, H5T_NATIVE_DOUBLE, false, 1)[0]; }
+double H5FileReader::read_double(const char* name) const {
+  return read_numeric<double>(name, H5T_NATIVE_DOUBLE, int(Expected::kFloat64), 1)[0];
+}
 
 std::optional<std::string> H5FileReader::read_string(const char* name, bool allow_variable) const {
   const std::string where = std::string("attribute '") + name + "'";
   H5Id attr = open_attr(name);
   H5Id type(H5Aget_type(attr.get()), H5Tclose);
+  if (!type.valid()) fail(where, "unreadable type (damaged file)");
   if (H5Tget_class(type.get()) != H5T_STRING) fail(where, "expected a string, found " + describe_type(type.get()));
   H5Id space(H5Aget_space(attr.get()), H5Sclose);
   if (H5Sget_simple_extent_npoints(space.get()) != 1) fail(where, "expected a single string");
@@ -110,13 +175,25 @@ std::optional<std::string> H5FileReader::read_string(const char* name, bool allo
   }
   const size_t n = H5Tget_size(type.get());
   if (n == 0 || n > kMaxStringBytes) fail(where, "expected at most " + std::to_string(kMaxStringBytes) + " bytes, found " + std::to_string(n));
+  const H5T_cset_t cset = H5Tget_cset(type.get());
+  const H5T_str_t pad = H5Tget_strpad(type.get());
+  if ((cset != H5T_CSET_UTF8 && cset != H5T_CSET_ASCII) || (pad != H5T_STR_NULLPAD && pad != H5T_STR_NULLTERM)) {
+    fail(where, "expected a fixed-length UTF-8 (or ASCII) string, null-padded or null-terminated, found character set " +
+                    std::to_string(int(cset)) + " with padding " + std::to_string(int(pad)));
+  }
   std::vector<char> buf(n + 1, '\0');
   H5Id mem(H5Tcopy(H5T_C_S1), H5Tclose);
   if (H5Tset_size(mem.get(), n + 1) < 0 || H5Tset_strpad(mem.get(), H5T_STR_NULLTERM) < 0 ||
-      H5Tset_cset(mem.get(), H5Tget_cset(type.get())) < 0 || H5Aread(attr.get(), mem.get(), buf.data()) < 0) {
+      H5Tset_cset(mem.get(), cset) < 0 || H5Aread(attr.get(), mem.get(), buf.data()) < 0) {
     fail(where, "unreadable (damaged file)");
   }
-  return std::string(buf.data());
+  const std::string value(buf.data());
+  size_t bad = 0;
+  if (!is_valid_utf8(value, &bad)) {
+    fail(where, "expected UTF-8 text, found the byte " + quoted_file_text(value.substr(bad, 1)) + " at offset " + std::to_string(bad) +
+                    " of '" + quoted_file_text(value) + "'");
+  }
+  return value;
 }
 
 void H5FileReader::require_hard_links(const std::string& path, const std::string& if_missing) const {
@@ -160,10 +237,11 @@ StoredTensor H5FileReader::locate_float32_dataset(const std::string& path, const
   H5Id type(H5Dget_type(ds.get()), H5Tclose);
   if (!type.valid()) fail(where, "unreadable type (damaged file)");
   if (H5Tget_class(type.get()) != H5T_FLOAT || H5Tget_size(type.get()) != 4) {
-    fail(where, "expected dtype float32, found " + describe_type(type.get()));
+    fail(where, "expected dtype float32, found " + short_type_name(type.get()));
   }
-  if (H5Tequal(type.get(), H5T_IEEE_F32LE) <= 0) {
-    fail(where, "expected dtype float32 (IEEE, little-endian), found " + describe_type(type.get()));
+  if (!is_exactly(type.get(), Expected::kFloat32)) {
+    fail(where, "expected dtype float32 (IEEE, little-endian), found " +
+                    (H5Tget_order(type.get()) == H5T_ORDER_BE ? std::string("float32 big-endian") : describe_type(type.get())));
   }
 
   H5Id space(H5Dget_space(ds.get()), H5Sclose);
@@ -187,7 +265,7 @@ StoredTensor H5FileReader::locate_float32_dataset(const std::string& path, const
     off_t offset = 0;
     hsize_t size = 0;
     if (external > 0) H5Pget_external(dcpl.get(), 0, sizeof name, name, &offset, &size);
-    fail(where, "stored in an external file ('" + std::string(name) + "'): only data inside the weights file is read");
+    fail(where, "stored in an external file ('" + quoted_file_text(name) + "'): only data inside the weights file is read");
   }
   const H5D_layout_t layout = H5Pget_layout(dcpl.get());
   if (layout != H5D_CONTIGUOUS && layout != H5D_COMPACT) {
@@ -199,7 +277,7 @@ StoredTensor H5FileReader::locate_float32_dataset(const std::string& path, const
     unsigned flags = 0, cfg = 0;
     size_t nelmts = 0;
     if (nfilters > 0) H5Pget_filter2(dcpl.get(), 0, &flags, &nelmts, nullptr, sizeof fname, fname, &cfg);
-    fail(where, "expected no filters (uncompressed data), found " + (nfilters > 0 ? "'" + std::string(fname) + "'" : std::string("a filter pipeline")));
+    fail(where, "expected no filters (uncompressed data), found " + (nfilters > 0 ? "'" + quoted_file_text(fname) + "'" : std::string("a filter pipeline")));
   }
   const hsize_t stored = H5Dget_storage_size(ds.get());
   if (stored != bytes) {

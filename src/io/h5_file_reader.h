@@ -4,6 +4,9 @@
 //  - it opens regular files only (a directory or a FIFO is refused before HDF5 sees it);
 //  - it never reads a variable-length string (their global-heap reader is where 1.10.8 crashes
 //    and loops); fixed-length strings are read, variable-length ones only recognised;
+//  - every attribute's and dataset's datatype is checked to be exactly the format's (int32, IEEE
+//    binary32/binary64 little-endian, their every field) before a value is read, and a string
+//    must be UTF-8;
 //  - a dataset is located only when it is reached through hard links, is float32 little-endian,
 //    contiguous or compact, has no filter and no external file, and its stored size is exactly
 //    its shape's; contiguous data is not read here but located (offset and size), for the loading
@@ -56,7 +59,7 @@ class H5FileReader {
  private:
   H5Id open_attr(const char* name) const;
   template <typename T>
-  std::vector<T> read_numeric(const char* name, hid_t mem_type, bool want_integer, size_t count) const;
+  std::vector<T> read_numeric(const char* name, hid_t mem_type, int expected, size_t count) const;
   void require_hard_links(const std::string& path, const std::string& if_missing) const;
 
   std::string m_path;

@@ -1,4 +1,4 @@
-// In-memory form of a `resnetrs-weights` v1(.1) file (docs/weights-format.md): raw, unfolded
+// In-memory form of a `resnetrs-weights` v1(.x) file (docs/weights-format.md): raw, unfolded
 // parameters exactly as stored. Kernels are OIHW, the dense kernel is [num_classes, 2048].
 #pragma once
 
@@ -30,7 +30,7 @@ struct BlockParams {
 
 struct WeightsAttributes {
   int format_version = 1;
-  int format_minor = 1;   // 0: a v1.0 file (no checksum, variable-length strings, not read)
+  int format_minor = 2;   // 0: a v1.0 file (no checksum, variable-length strings, not read); 1: v1.1 (checksum of the datasets only)
   std::string checksum;   // as stored ("crc32:..."); empty in a v1.0 file
   int depth = 0;
   int num_classes = 1000;
@@ -56,7 +56,8 @@ constexpr int kWeightsFormatVersion = 1;
 // Minor versions add attributes; a reader of minor m reads every file of minor <= m, and files of
 // a newer minor too (ignoring what it does not know). Minor 1 adds `checksum`, fixed-length strings
 // and the network variant (`activation`, `stride2_padding`, `stage1_shortcut_pool`;
-// RawWeights::config.variant); a minor-0 file is the TF1 release's network.
-constexpr int kWeightsFormatMinor = 1;
+// RawWeights::config.variant); a minor-0 file is the TF1 release's network. Minor 2 makes the
+// checksum cover the root attributes too (io/weights_checksum.h).
+constexpr int kWeightsFormatMinor = 2;
 
 }  // namespace resnetrs

@@ -22,6 +22,17 @@ enum class MetadataParsing {
 // format does not define is reported through warn(), not refused.
 RawWeights load_weights(const std::string& path, MetadataParsing parsing = MetadataParsing::kIsolated);
 
+// What a weights file says about itself: its root attributes and the network they describe.
+struct WeightsInfo {
+  WeightsAttributes attrs;
+  ModelConfig config;  // depth, blocks, classes and the network variant
+};
+
+// Parses the file's structure as load_weights does (same helper, same checks and refusals of the
+// attributes and of every dataset's type, shape and storage) without reading the datasets'
+// values: the checksum, which needs every value, is verified by load_weights only.
+WeightsInfo read_weights_info(const std::string& path, MetadataParsing parsing = MetadataParsing::kIsolated);
+
 // Writes a weights file (used by tests and tools). Writes to a temporary file beside `path` and
 // renames it, so a failure never leaves a partial file. Throws Error(kIoError) on failure.
 void save_weights(const RawWeights& weights, const std::string& path);
@@ -34,5 +45,8 @@ RawWeights synthetic_weights(int depth, uint64_t seed, int num_classes = 1000);
 // Checks shapes and values against the depth's description; the loader uses it, and the
 // writer calls it before writing. Throws Error(kWeightsInvalid) naming `origin` and the tensor.
 void validate_weights(const RawWeights& weights, const std::string& origin);
+// The root attributes' value ranges alone (part of validate_weights; the loader checks them
+// before it reads the datasets).
+void validate_attributes(const WeightsAttributes& attrs, const std::string& origin);
 
 }  // namespace resnetrs

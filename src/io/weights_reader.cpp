@@ -1,4 +1,4 @@
-// Reader of `resnetrs-weights` v1 files (minor 0 and 1): checks every attribute and dataset and
+// Reader of `resnetrs-weights` v1 files (minor 0, 1 and 2): checks every attribute and dataset and
 // names the file, the path, what was expected and what was found in each refusal. Two sides:
 // libhdf5 parses the structure (which datasets, where their bytes are) in the helper program
 // resnetrs-parse-weights (common/isolated_call.h), touching only what src/io/h5_file_reader.cpp allows; this process then
@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/isolated_call.h"
 #include "common/log.h"
+#include "common/utf8_text.h"
 #include "io/h5_file_reader.h"
 #include "io/weights_checksum.h"
 #include "io/weights_data_file.h"
@@ -59,7 +60,7 @@ size_t read_choice(const H5FileReader& r, const char* name, const std::vector<st
   }
   std::string list;
   for (size_t i = 0; i < allowed.size(); ++i) list += std::string(i ? ", '" : "'") + allowed[i] + "'";
-  r.fail(std::string("attribute '") + name + "'", "expected one of " + list + ", found '" + value + "'");
+  r.fail(std::string("attribute '") + name + "'", "expected one of " + list + ", found '" + quoted_file_text(value) + "'");
 }
 
 // The network variant (format minor 1, docs/weights-format.md): required from minor 1 on; a
@@ -86,7 +87,7 @@ void read_attributes(const H5FileReader& r, RawWeights& w) {
   const bool legacy = a.format_minor == 0;
   const auto format = r.read_string("format", legacy);
   if (format && *format != kWeightsFormatName) {
-    r.fail("attribute 'format'", std::string("expected '") + kWeightsFormatName + "', found '" + *format + "'");
+    r.fail("attribute 'format'", std::string("expected '") + kWeightsFormatName + "', found '" + quoted_file_text(*format) + "'");
   }
 
   a.depth = r.read_int("depth");
@@ -119,8 +120,14 @@ void read_attributes(const H5FileReader& r, RawWeights& w) {
   if (!legacy) {
     a.checksum = *r.read_string("checksum", false);
     if (!WeightsChecksum::well_formed(a.checksum)) {
-      r.fail("attribute 'checksum'", std::string("expected '") + WeightsChecksum::kPrefix + "' and 8 lowercase hex digits, found '" + a.checksum + "'");
+      r.fail("attribute 'checksum'", std::string("expected '") + WeightsChecksum::kPrefix + "' and 8 lowercase hex digits, found '" +
+                                         quoted_file_text(a.checksum) + "'");
     }
+  } else if (r.has_attr("checksum")) {
+    // v1.0 writers never wrote one: a file that has it lost (or had damaged) its format_minor,
+    // and read as v1.0 it would lose its checksum and its network variant.
+    r.fail("attribute 'format_minor'", "missing (a v1.0 file), but the file has a 'checksum', which v1.0 files never have: "
+                                       "'format_minor' was removed or damaged");
   }
   read_variant(r, a.format_minor, w.config.variant);
 }
@@ -212,44 +219,71 @@ WeightsManifest read_manifest(const std::string& path) {
   return m;
 }
 
-RawWeights load_weights(const std::string& path, MetadataParsing parsing) {
-  const WeightsDataFile file(path);  // opened first: a missing file or a directory is IO_ERROR here
-  WeightsManifest m;
-  if (parsing == MetadataParsing::kIsolated) {
-    m = read_manifest_isolated(path);
-  } else {
-    const std::lock_guard<std::mutex> hdf5(hdf5_lock());
-    m = read_manifest(path);
-  }
-  const std::string origin = "weights file '" + path + "'";
+namespace {
 
-  RawWeights w;
-  w.attrs = m.attrs;
+WeightsManifest parse_structure(const std::string& path, MetadataParsing parsing) {
+  if (parsing == MetadataParsing::kIsolated) return read_manifest_isolated(path);
+  const std::lock_guard<std::mutex> hdf5(hdf5_lock());
+  return read_manifest(path);
+}
+
+// The manifest's attributes, checked, and the network they describe.
+WeightsInfo checked_info(const WeightsManifest& m, const std::string& origin) {
+  WeightsInfo info;
+  info.attrs = m.attrs;
   if (m.attrs.num_classes <= 0 || m.attrs.num_classes > limits::kMaxNumClasses) {  // checked there too; this sizes our buffers
     throw_error(Status::kWeightsInvalid, origin + ": attribute 'num_classes': out of range");
   }
   try {
-    w.config = config_for_depth(m.attrs.depth, m.attrs.num_classes);
+    info.config = config_for_depth(m.attrs.depth, m.attrs.num_classes);
   } catch (const Error& e) {
     throw_error(Status::kWeightsInvalid, origin + ": " + e.what());
   }
-  w.config.variant = m.variant;
+  info.config.variant = m.variant;
+  validate_attributes(info.attrs, origin);  // before any value is read: cheap, and names the attribute
+  return info;
+}
+
+}  // namespace
+
+WeightsInfo read_weights_info(const std::string& path, MetadataParsing parsing) {
+  const WeightsDataFile file(path);  // as load_weights: a missing file or a directory is IO_ERROR here
+  return checked_info(parse_structure(path, parsing), "weights file '" + path + "'");
+}
+
+RawWeights load_weights(const std::string& path, MetadataParsing parsing) {
+  const WeightsDataFile file(path);  // opened first: a missing file or a directory is IO_ERROR here
+  WeightsManifest m = parse_structure(path, parsing);
+  const std::string origin = "weights file '" + path + "'";
+
+  RawWeights w;
+  WeightsInfo info = checked_info(m, origin);
+  w.attrs = info.attrs;
+  w.config = info.config;
+  const int minor = w.attrs.format_minor;
+  const bool covers_attributes = minor >= kChecksumCoversAttributesMinor;
   WeightsChecksum checksum;
+  if (covers_attributes) checksum.update(canonical_attributes(w.attrs, w.config));
   read_tensors(file, m, w, checksum);
-  if (w.attrs.format_minor >= 1 && checksum.text() != w.attrs.checksum) {
-    throw_error(Status::kWeightsInvalid, origin + ": attribute 'checksum': the datasets' bytes give " + checksum.text() + ", the file says " +
-                                             w.attrs.checksum + ": the file is damaged (a partial copy or flipped bits); convert it again");
+  if (minor >= 1 && checksum.text() != w.attrs.checksum) {
+    throw_error(Status::kWeightsInvalid, origin + ": attribute 'checksum': the " +
+                                             (covers_attributes ? "root attributes' and the datasets' " : "datasets' ") + "bytes give " +
+                                             checksum.text() + ", the file says " + w.attrs.checksum +
+                                             ": the file is damaged (a partial copy or flipped bits); convert it again");
   }
   validate_weights(w, origin);
-  for (const std::string& name : m.other_datasets) warn(origin + ": unexpected dataset '" + name + "' ignored");
-  if (w.attrs.format_minor == 0) {
-    warn(origin + ": format v1.0 (no checksum): damage to its data cannot be detected; convert it again with scripts/convert_ckpt to get v1.1");
+  for (const std::string& name : m.other_datasets) warn(origin + ": unexpected dataset '" + quoted_file_text(name) + "' ignored");
+  if (minor == 0) {
+    warn(origin + ": format v1.0 (no checksum): damage to its data and to its root attributes (" + kChecksummedAttributes +
+         ") cannot be detected; convert it again with scripts/convert_ckpt to get v1.2");
+  } else if (!covers_attributes) {
+    warn(origin + ": format v1." + std::to_string(minor) + ": its checksum covers the datasets only: damage to the root attributes (" +
+         kChecksummedAttributes + ") cannot be detected; convert it again with scripts/convert_ckpt to get v1.2");
   }
   return w;
 }
 
-void validate_weights(const RawWeights& weights, const std::string& origin) {
-  const WeightsAttributes& a = weights.attrs;
+void validate_attributes(const WeightsAttributes& a, const std::string& origin) {
   auto fail_attr = [&](const char* name, const std::string& what) {
     throw_error(Status::kWeightsInvalid, origin + ": attribute '" + name + "': " + what);
   };
@@ -267,6 +301,10 @@ void validate_weights(const RawWeights& weights, const std::string& origin) {
   if (a.train_resolution < 0 || a.train_resolution > limits::kMaxTrainResolution) {
     fail_attr("train_resolution", "expected 0 (unknown) .. " + std::to_string(limits::kMaxTrainResolution) + ", found " + std::to_string(a.train_resolution));
   }
+}
+
+void validate_weights(const RawWeights& weights, const std::string& origin) {
+  validate_attributes(weights.attrs, origin);
   for (const ConstTensorSlot& s : weight_slots(weights, origin)) {
     const std::string where = origin + ": dataset '" + s.path + "'";
     if (int64_t(s.data->size()) != s.count()) {

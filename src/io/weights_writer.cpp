@@ -1,6 +1,7 @@
-// Writer of `resnetrs-weights` v1.1 files. Strings are fixed-length UTF-8 (the reader never reads
+// Writer of `resnetrs-weights` v1.2 files. Strings are fixed-length UTF-8 (the reader never reads
 // variable-length ones), datasets float32 little-endian, contiguous and uncompressed, and the
-// `checksum` covers the datasets' bytes in schema order. The file is written under a
+// `checksum` covers the root attributes (canonical_attributes()) and the datasets' bytes in schema
+// order. The file is written under a
 // temporary name and renamed at the end, so no partial file is ever left behind.
 #include <cstdio>
 #include <string>
@@ -67,7 +68,11 @@ void save_weights(const RawWeights& weights, const std::string& path) {
     write_string_attr(root, "stride2_padding", stride2_padding_name(v.stride2_padding));
     write_string_attr(root, "stage1_shortcut_pool", stage1_shortcut_pool_name(v.stage1_shortcut_pool));
     const std::vector<ConstTensorSlot> slots = weight_slots(weights, "weights to write to '" + path + "'");
+    WeightsAttributes written = a;  // the values as written above
+    written.format_version = version;
+    written.format_minor = minor;
     WeightsChecksum checksum;
+    checksum.update(canonical_attributes(written, weights.config));
     for (const ConstTensorSlot& s : slots) checksum.update(s.data->data(), s.data->size() * sizeof(float));
     write_string_attr(root, "checksum", checksum.text());
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "api_test_util.h"
+#include "common/utf8_text.h"
 #include "io/weights_file.h"
 #include "support/weights_restamp.h"
 
@@ -189,4 +190,137 @@ TEST_CASE("altered weights files are WEIGHTS_INVALID naming the dataset", "[api]
     CHECK_FAILS_WITH(create_from(p, &e), RESNETRS_STATUS_WEIGHTS_INVALID, "depth");
     CHECK_THAT(std::string(resnetrs_last_error()), Catch::Matchers::Contains("51"));
   }
+}
+
+// ---- resnetrs_weights_read_info (API version 3) ----
+
+TEST_CASE("weights info: what the file says, without an engine", "[api][weights]") {
+  resnetrs_weights_info_t info{};
+  info.struct_size = sizeof(info);
+  REQUIRE(resnetrs_weights_read_info(valid_file().c_str(), &info) == RESNETRS_STATUS_OK);
+  CHECK(std::string(resnetrs_last_error()).empty());
+  CHECK(info.struct_size == sizeof(info));
+  CHECK(info.format_version == 1);
+  CHECK(info.format_minor == 2);
+  CHECK(info.depth == 50);
+  CHECK((info.blocks_per_stage[0] == 3 && info.blocks_per_stage[1] == 4 && info.blocks_per_stage[2] == 6 && info.blocks_per_stage[3] == 3));
+  CHECK(info.num_classes == 10);
+  CHECK(info.train_resolution == 0);
+  CHECK(info.bn_epsilon == 1.001e-5);
+  CHECK(info.input_mean[0] == 123.675f);
+  CHECK(info.input_std[2] == 57.375f);
+  CHECK(std::string(info.activation) == "relu");
+  CHECK(std::string(info.stride2_padding) == "symmetric");
+  CHECK(std::string(info.stage1_shortcut_pool) == "none");
+  CHECK(std::string(info.source) == "synthetic:seed=3");
+  CHECK(std::string(info.checksum).rfind("crc32:", 0) == 0);
+}
+
+TEST_CASE("weights info: train_resolution and the variant of a written file", "[api][weights]") {
+  TempDir dir("info");
+  resnetrs::RawWeights w = resnetrs::synthetic_weights(50, 4, 10);
+  w.attrs.train_resolution = 160;
+  w.attrs.source = "timm:resnetrs50 caf\xc3\xa9";
+  w.config.variant = resnetrs::model_garden_variant();
+  const std::string p = dir.file("i160.h5");
+  resnetrs::save_weights(w, p);
+  resnetrs_weights_info_t info{};
+  info.struct_size = sizeof(info);
+  REQUIRE(resnetrs_weights_read_info(p.c_str(), &info) == RESNETRS_STATUS_OK);
+  CHECK(info.train_resolution == 160);
+  CHECK(std::string(info.activation) == "swish");
+  CHECK(std::string(info.stride2_padding) == "same");
+  CHECK(std::string(info.stage1_shortcut_pool) == "avg2x2_stride1_same");
+  CHECK(std::string(info.source) == "timm:resnetrs50 caf\xc3\xa9");
+  // The engine built from the same file reports the same train_resolution.
+  resnetrs_engine_t* e = nullptr;
+  REQUIRE(create_from(p, &e) == RESNETRS_STATUS_OK);
+  resnetrs_engine_info_t einfo{};
+  einfo.struct_size = sizeof(einfo);
+  REQUIRE(resnetrs_engine_get_info(e, &einfo) == RESNETRS_STATUS_OK);
+  CHECK(einfo.train_resolution == info.train_resolution);
+  resnetrs_engine_destroy(e);
+}
+
+TEST_CASE("weights info: refusals with a status and a message", "[api][weights][leak]") {
+  // No full weights file here (minutes under valgrind): the argument checks come before the file.
+  resnetrs_weights_info_t info{};
+  info.struct_size = sizeof(info);
+  CHECK_FAILS_WITH(resnetrs_weights_read_info("x.h5", nullptr), RESNETRS_STATUS_INVALID_ARGUMENT, "info must not be NULL");
+  CHECK_FAILS_WITH(resnetrs_weights_read_info(nullptr, &info), RESNETRS_STATUS_INVALID_ARGUMENT, "path");
+  CHECK_FAILS_WITH(resnetrs_weights_read_info("", &info), RESNETRS_STATUS_INVALID_ARGUMENT, "path");
+  resnetrs_weights_info_t wrong{};
+  wrong.struct_size = sizeof(wrong) - 8;
+  CHECK_FAILS_WITH(resnetrs_weights_read_info("x.h5", &wrong), RESNETRS_STATUS_INVALID_ARGUMENT, "struct_size");
+  CHECK_FAILS_WITH(resnetrs_weights_read_info("/nonexistent/rs50.h5", &info), RESNETRS_STATUS_IO_ERROR, "/nonexistent/rs50.h5");
+  TempDir dir("infobad");
+  const std::string p = dir.file("text.h5");
+  std::ofstream(p) << "not HDF5\n";
+  CHECK_FAILS_WITH(resnetrs_weights_read_info(p.c_str(), &info), RESNETRS_STATUS_WEIGHTS_INVALID, "not an HDF5 file");
+  // A small HDF5 file whose `format` is not UTF-8: refused, with a message that is.
+  const std::string q = dir.file("format.h5");
+  {
+    const hid_t f = H5Fcreate(q.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    REQUIRE(f >= 0);
+    const hid_t scalar = H5Screate(H5S_SCALAR);
+    for (const char* name : {"format_version", "format_minor"}) {
+      const int v = std::string(name) == "format_version" ? 1 : 2;
+      const hid_t a = H5Acreate2(f, name, H5T_STD_I32LE, scalar, H5P_DEFAULT, H5P_DEFAULT);
+      REQUIRE(H5Awrite(a, H5T_NATIVE_INT, &v) >= 0);
+      H5Aclose(a);
+    }
+    const hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, 4);
+    const hid_t a = H5Acreate2(f, "format", t, scalar, H5P_DEFAULT, H5P_DEFAULT);
+    REQUIRE(H5Awrite(a, t, "rs\xff\xfe") >= 0);
+    H5Aclose(a);
+    H5Tclose(t);
+    H5Sclose(scalar);
+    REQUIRE(H5Fclose(f) >= 0);
+  }
+  CHECK_FAILS_WITH(resnetrs_weights_read_info(q.c_str(), &info), RESNETRS_STATUS_WEIGHTS_INVALID, "the byte \\xFF at offset 2");
+  CHECK(resnetrs::is_valid_utf8(resnetrs_last_error()));
+}
+
+TEST_CASE("weights info: a bad attribute of a weights file is refused as by engine creation", "[api][weights]") {
+  TempDir dir("infodepth");
+  resnetrs_weights_info_t info{};
+  info.struct_size = sizeof(info);
+  const std::string q = altered_copy(dir, "depth.h5", [](hid_t f) {
+    const hid_t a = H5Aopen(f, "depth", H5P_DEFAULT);
+    REQUIRE(a >= 0);
+    const int depth = 51;
+    REQUIRE(H5Awrite(a, H5T_NATIVE_INT, &depth) >= 0);
+    H5Aclose(a);
+  });
+  CHECK_FAILS_WITH(resnetrs_weights_read_info(q.c_str(), &info), RESNETRS_STATUS_WEIGHTS_INVALID, "'depth'");
+  resnetrs_engine_t* e = nullptr;
+  CHECK_FAILS_WITH(create_from(q, &e), RESNETRS_STATUS_WEIGHTS_INVALID, "'depth'");
+}
+
+TEST_CASE("a file whose strings are not UTF-8 gives a valid UTF-8 message", "[api][weights]") {
+  TempDir dir("utf8");
+  const std::string p = altered_copy(dir, "activation.h5", [](hid_t f) {
+    H5Adelete(f, "activation");
+    const hid_t t = H5Tcopy(H5T_C_S1);
+    const char value[] = "re\xff\xfelu";
+    H5Tset_size(t, sizeof value - 1);
+    const hid_t space = H5Screate(H5S_SCALAR);
+    const hid_t a = H5Acreate2(f, "activation", t, space, H5P_DEFAULT, H5P_DEFAULT);
+    REQUIRE(H5Awrite(a, t, value) >= 0);
+    H5Aclose(a);
+    H5Sclose(space);
+    H5Tclose(t);
+  });
+  resnetrs_engine_t* e = nullptr;
+  CHECK_FAILS_WITH(create_from(p, &e), RESNETRS_STATUS_WEIGHTS_INVALID, "'re\\xFF\\xFElu'");
+  CHECK(resnetrs::is_valid_utf8(resnetrs_last_error()));
+  resnetrs_weights_info_t info{};
+  info.struct_size = sizeof(info);
+  CHECK_FAILS_WITH(resnetrs_weights_read_info(p.c_str(), &info), RESNETRS_STATUS_WEIGHTS_INVALID, "'activation'");
+  CHECK(resnetrs::is_valid_utf8(resnetrs_last_error()));
+  // A path that is not UTF-8 is quoted escaped too.
+  const std::string bad_path = dir.file("r\xe9sum\xe9.h5");
+  CHECK_FAILS_WITH(create_from(bad_path, &e), RESNETRS_STATUS_IO_ERROR, "r\\xE9sum\\xE9.h5");
+  CHECK(resnetrs::is_valid_utf8(resnetrs_last_error()));
 }

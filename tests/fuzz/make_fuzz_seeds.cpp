@@ -1,5 +1,5 @@
 // Writes the seed corpus of fuzz_weights_loader into OUTDIR: small weights files (a few KB) that
-// start like real ones (the root attributes of format v1.1 or v1.0 as the writers store them, and
+// start like real ones (the root attributes of format v1.2, v1.1 or v1.0 as the writers store them, and
 // the first tensors of the schema with their data), variants with each storage feature the
 // loader must refuse, and mutations (truncations, bit flips). A complete file is ~100 MB, too big
 // to fuzz; these reach every HDF5 structure the loader touches. With MANIFEST_OUTDIR, also the
@@ -55,10 +55,11 @@ void string_attr(hid_t loc, const char* name, const std::string& value, bool var
   H5Tclose(t);
 }
 
-// The root attributes as save_weights (v1.1) or the v1.0 converter wrote them.
-void root_attributes(hid_t f, const RawWeights& w, const std::string& checksum, bool v10) {
+// The root attributes as save_weights (v1.2), the v1.1 writers or the v1.0 converter wrote them.
+void root_attributes(hid_t f, const RawWeights& w, const std::string& checksum, int minor) {
+  const bool v10 = minor == 0;
   string_attr(f, "format", kWeightsFormatName, v10);
-  const int version = 1, minor = 1;
+  const int version = 1;
   attr(f, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT, 0, &version);
   if (!v10) attr(f, "format_minor", H5T_STD_I32LE, H5T_NATIVE_INT, 0, &minor);
   attr(f, "depth", H5T_STD_I32LE, H5T_NATIVE_INT, 0, &w.config.depth);
@@ -71,7 +72,7 @@ void root_attributes(hid_t f, const RawWeights& w, const std::string& checksum, 
   string_attr(f, "source", w.attrs.source, v10);
   string_attr(f, "converter_version", w.attrs.converter_version, v10);
   if (!v10) string_attr(f, "checksum", checksum, false);
-  if (!v10) {  // the network variant (v1.1)
+  if (!v10) {  // the network variant (v1.1 and later)
     const ModelVariant& v = w.config.variant;
     string_attr(f, "activation", activation_name(v.activation), false);
     string_attr(f, "stride2_padding", stride2_padding_name(v.stride2_padding), false);
@@ -82,14 +83,16 @@ void root_attributes(hid_t f, const RawWeights& w, const std::string& checksum, 
 enum class Storage { kContiguous, kCompact, kChunkedFilter, kExternal, kVirtual, kSoftLink, kExternalLink };
 
 // Attributes plus the first `tensors` datasets of the schema; the first one stored as `storage`.
-void write_seed(const fs::path& path, size_t tensors, Storage storage, bool v10) {
+void write_seed(const fs::path& path, size_t tensors, Storage storage, int minor = kWeightsFormatMinor) {
   RawWeights w = synthetic_weights(50, 1, 10);
   const std::vector<TensorSlot> slots = weight_slots(w);
-  WeightsChecksum sum;
+  WeightsChecksum sum;  // as a complete file would have it (v1.2: the attributes too)
+  w.attrs.format_minor = minor;
+  if (minor >= kChecksumCoversAttributesMinor) sum.update(canonical_attributes(w.attrs, w.config));
   for (const TensorSlot& s : slots) sum.update(s.data->data(), s.data->size() * sizeof(float));
   const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   if (f < 0) die("cannot create " + path.string());
-  root_attributes(f, w, sum.text(), v10);
+  root_attributes(f, w, sum.text(), minor);
   const hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
   H5Pset_create_intermediate_group(lcpl, 1);
   for (size_t i = 0; i < tensors && i < slots.size(); ++i) {
@@ -167,18 +170,20 @@ int main(int argc, char** argv) {
   }
   const fs::path out = argv[1];
   fs::create_directories(out);
-  write_seed(out / "attrs_v11.h5", 0, Storage::kContiguous, false);
-  write_seed(out / "stem1_v11.h5", 5, Storage::kContiguous, false);
-  write_seed(out / "stem1_v10.h5", 5, Storage::kContiguous, true);
-  write_seed(out / "stem1_compact.h5", 5, Storage::kCompact, false);
-  write_seed(out / "stem1_chunked_scaleoffset.h5", 5, Storage::kChunkedFilter, false);
-  write_seed(out / "stem1_external_file.h5", 5, Storage::kExternal, false);
-  write_seed(out / "stem1_virtual.h5", 5, Storage::kVirtual, false);
-  write_seed(out / "stem1_soft_link.h5", 5, Storage::kSoftLink, false);
-  write_seed(out / "stem1_external_link.h5", 5, Storage::kExternalLink, false);
-  // Mutations of a v1.1 and a v1.0 seed: cut short, and bits flipped.
+  write_seed(out / "attrs_v12.h5", 0, Storage::kContiguous);
+  write_seed(out / "stem1_v12.h5", 5, Storage::kContiguous);
+  write_seed(out / "attrs_v11.h5", 0, Storage::kContiguous, 1);
+  write_seed(out / "stem1_v11.h5", 5, Storage::kContiguous, 1);
+  write_seed(out / "stem1_v10.h5", 5, Storage::kContiguous, 0);
+  write_seed(out / "stem1_compact.h5", 5, Storage::kCompact);
+  write_seed(out / "stem1_chunked_scaleoffset.h5", 5, Storage::kChunkedFilter);
+  write_seed(out / "stem1_external_file.h5", 5, Storage::kExternal);
+  write_seed(out / "stem1_virtual.h5", 5, Storage::kVirtual);
+  write_seed(out / "stem1_soft_link.h5", 5, Storage::kSoftLink);
+  write_seed(out / "stem1_external_link.h5", 5, Storage::kExternalLink);
+  // Mutations of a v1.2, a v1.1 and a v1.0 seed: cut short, and bits flipped.
   std::mt19937_64 rng(9);
-  for (const char* base : {"stem1_v11", "stem1_v10"}) {
+  for (const char* base : {"stem1_v12", "stem1_v11", "stem1_v10"}) {
     const std::vector<char> b = bytes_of(out / (std::string(base) + ".h5"));
     for (size_t keep : {b.size() - 1, b.size() * 9 / 10, b.size() / 2, b.size() / 4}) {
       write_bytes(out / (std::string(base) + "_cut" + std::to_string(keep) + ".h5"), b, keep);

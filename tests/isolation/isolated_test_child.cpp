@@ -1,6 +1,8 @@
 // The helper run_isolated's tests start (tests/unit/test_isolated_call.cpp): serve_isolated() around
 // work that behaves as the first argument says.
 //   resnetrs_isolated_test_child MODE [N]
+#include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -15,8 +17,36 @@
 using namespace resnetrs;
 using resnetrs::testing::random_bytes;
 
+namespace {
+
+// "0=/dev/null 1=pipe:[123] ..." : this process's open descriptors and what they are.
+std::string open_descriptors() {
+  std::string out;
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (!dir) return "unreadable";
+  const int own = ::dirfd(dir);
+  while (const dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] == '.' || std::atoi(e->d_name) == own) continue;
+    char target[512] = "";
+    const std::string link = std::string("/proc/self/fd/") + e->d_name;
+    const ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
+    out += std::string(e->d_name) + "=" + (n > 0 ? std::string(target, size_t(n)) : std::string("?")) + " ";
+  }
+  ::closedir(dir);
+  return out;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
+  // "fds": what the helper has at its start (what the spawn left open) and when its work runs.
+  // "fds-own": the same after it opened descriptors itself (no close-on-exec) before serve_isolated,
+  // which must close them (the path glibc before 2.34 relies on).
+  const std::string at_start = mode == "fds" || mode == "fds-own" ? open_descriptors() : "";
+  if (mode == "fds-own") {
+    for (int i = 0; i < 3; ++i) (void)::open("/dev/zero", O_RDONLY);
+  }
   const size_t n = argc > 2 ? size_t(std::strtoull(argv[2], nullptr, 10)) : 0;
   return serve_isolated(
       [&]() -> std::string {
@@ -39,6 +69,7 @@ int main(int argc, char** argv) {
         }
         if (mode == "alloc") return std::string(n << 20, 'x').substr(0, 2);  // a C++ allocation of n MiB
         if (mode == "exit5") ::_exit(5);
+        if (mode == "fds" || mode == "fds-own") return "start: " + at_start + "\nwork: " + open_descriptors();
         if (mode == "stderr") {
           std::fprintf(stderr, "noise on stderr\n");
           return "quiet";

@@ -82,7 +82,7 @@ def _check_file(path, ema, depth, source_contains, activation="swish"):
             assert sd.encoding == "utf-8" and sd.length is not None, name
         assert a["format"] == "resnetrs-weights"
         assert a["format_version"] == 1 and a["format_version"].dtype == np.int32
-        assert a["format_minor"] == 1 and a["format_minor"].dtype == np.int32
+        assert a["format_minor"] == 2 and a["format_minor"].dtype == np.int32
         assert a["activation"] == activation
         assert a["stride2_padding"] == "same"
         assert a["stage1_shortcut_pool"] == "avg2x2_stride1_same"

@@ -114,7 +114,7 @@ def _check_file(path, ours, depth, eps, source_prefix, source_name_ok):
         a = f.attrs
         assert a["format"].decode() == "resnetrs-weights"
         assert a["format_version"] == 1 and a["format_version"].dtype == np.int32
-        assert a["format_minor"] == 1 and a["format_minor"].dtype == np.int32
+        assert a["format_minor"] == 2 and a["format_minor"].dtype == np.int32
         assert a["depth"] == depth and a["depth"].dtype == np.int32
         assert list(a["blocks_per_stage"]) == list(H.BLOCKS[depth]) and a["blocks_per_stage"].dtype == np.int32
         assert a["num_classes"] == 1000 and a["num_classes"].dtype == np.int32

@@ -280,6 +280,42 @@ def test_creation_errors(weights, tmp_path):
         rs.Engine(weights, resolution="big")
 
 
+def test_weights_info(weights, engine):
+    """What the file says, through the library (resnetrs_weights_read_info), no engine needed."""
+    i = rs.weights_info(weights)
+    assert isinstance(i, rs.WeightsInfo)
+    assert (i.format_version, i.format_minor, i.depth, i.num_classes) == (1, 2, 50, 1000)
+    assert i.blocks_per_stage == [3, 4, 6, 3]
+    assert i.train_resolution == P.TRAIN_RES == engine.info.train_resolution
+    assert i.bn_epsilon == pytest.approx(1e-5) and len(i.input_mean) == 3 and len(i.input_std) == 3
+    assert (i.activation, i.stride2_padding, i.stage1_shortcut_pool) == ("relu", "symmetric", "none")
+    assert i.source.startswith("timm:") and i.checksum.startswith("crc32:") and "convert_ckpt" in i.converter_version
+    with pytest.raises(rs.IoError, match="no-such.h5"):
+        rs.weights_info("/nonexistent/no-such.h5")
+
+
+def test_file_bytes_that_are_not_utf8_raise_weights_invalid(weights, tmp_path):
+    """A file whose strings (or whose path) hold bytes that are not UTF-8 raises
+    WeightsInvalidError / IoError with those bytes escaped, never nanobind's conversion error."""
+    import shutil
+    import h5py  # the test alters the file; the package itself never opens it with h5py
+    bad = tmp_path / "activation.h5"
+    shutil.copyfile(weights, bad)
+    with h5py.File(bad, "r+") as f:
+        del f.attrs["activation"]
+        f.attrs["activation"] = np.bytes_(b"re\xff\xfelu")
+    for call in (lambda: rs.Engine(bad, backend="cpu"), lambda: rs.weights_info(bad)):
+        with pytest.raises(rs.WeightsInvalidError) as e:
+            call()
+        assert "re\\xFF\\xFElu" in str(e.value) and "'activation'" in str(e.value)
+        str(e.value).encode("utf-8")
+    # A path that is not UTF-8 (os.fsdecode gives surrogates) is quoted escaped.
+    odd = os.path.join(os.fsencode(tmp_path), b"r\xe9sum\xe9.h5")
+    with pytest.raises(rs.IoError) as e:
+        rs.Engine(os.fsdecode(odd), backend="cpu")
+    assert "r\\xE9sum\\xE9.h5" in str(e.value)
+
+
 def test_topk(engine):
     logits = engine(P.pixels(3, seed=10))
     idx, probs = rs.topk(logits, k=5)
@@ -367,7 +403,8 @@ def test_type_stubs_are_shipped_and_current(tmp_path):
     with open(shipped) as f:
         text = f.read()
     assert text == (tmp_path / "_core.pyi").read_text(), "the shipped stub differs from the module"
-    for name in ("class Engine", "class EngineInfo", "def topk", "def __call__", "def synthetic", "train_resolution"):
+    for name in ("class Engine", "class EngineInfo", "def topk", "def __call__", "def synthetic", "train_resolution",
+                 "class WeightsInfo", "def weights_info"):
         assert name in text
 
 

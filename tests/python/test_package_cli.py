@@ -169,3 +169,22 @@ def test_classify_images_end_to_end(weights, c_api, tmp_path):
         rs.load_image(str(corrupt), size=P.RES)
     with pytest.raises(rs.IoError):
         rs.load_image(str(tmp_path / "missing.png"), size=P.RES)
+
+
+def test_classify_learns_train_resolution_through_the_library(weights, tmp_path):
+    """classify reads the weights' metadata through the library (resnetrs_weights_read_info, whose
+    parse runs in the library's helper process), never with h5py in its own process: with h5py
+    made unimportable it still uses train_resolution (160) and refuses 64-pixel inputs by it."""
+    _, good = _write_inputs(tmp_path, 1, seed=43)
+    code = ("import sys; sys.modules['h5py'] = None\n"
+            "from resnetrs.cli import main\n"
+            f"sys.exit(main(['classify', '--weights', {str(weights)!r}, {str(good[0])!r}, '--backend', 'cpu']))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 1, r.stderr
+    assert f"[3, {P.TRAIN_RES}, {P.TRAIN_RES}]" in r.stderr and "h5py" not in r.stderr, r.stderr
+    # A bad weights file is reported by classify as the library words it, exit status 1.
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(b"not HDF5")
+    r = P.run_cli("classify", "--weights", bad, good[0], "--backend", "cpu")
+    assert r.returncode == 1 and "WeightsInvalidError" in r.stderr and "not an HDF5 file" in r.stderr, r.stderr

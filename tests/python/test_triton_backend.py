@@ -380,6 +380,25 @@ def test_a_bad_model_config_fails_to_load_with_a_clear_message(env, what, change
     assert_ready(env)
 
 
+def test_weights_whose_bytes_are_not_utf8_fail_to_load_with_a_valid_utf8_message(env, tmp_path):
+    """Issue 22: the load error quotes the file's bytes escaped (\\xNN), so the server can put it in
+    its JSON and gRPC replies; the server goes on."""
+    import shutil
+    import h5py
+    from tritonclient.utils import InferenceServerException
+    bad = str(tmp_path / "activation.h5")
+    shutil.copyfile(env["weights"], bad)
+    with h5py.File(bad, "r+") as f:
+        del f.attrs["activation"]
+        f.attrs["activation"] = np.bytes_(b"re\xff\xfelu")
+    T.write_model(env["repo"], "bad_utf8_weights", bad, res=RES, max_batch=4, warmup=False)
+    for client in (http_client(env), grpc_client(env)):
+        with pytest.raises(InferenceServerException, match=r"'activation'.*re\\xFF\\xFElu"):
+            client.load_model("bad_utf8_weights")
+    assert not http_client(env).is_model_ready("bad_utf8_weights")
+    assert_ready(env)
+
+
 def test_kind_gpu_instances_are_refused(env):
     """A KIND_GPU instance fails to load here: the server itself refuses it first, having no GPU (on
     a GPU machine a default build's backend refuses it naming RESNETRS_UNVERIFIED_GPU:

@@ -2,32 +2,29 @@
 
 #include <hdf5.h>
 
+#include <mutex>
 #include <stdexcept>
 #include <vector>
 
+#include "io/hdf5_handle.h"
 #include "io/weights.h"
 #include "io/weights_checksum.h"
+#include "io/weights_manifest.h"
 #include "io/weights_schema.h"
 
 namespace resnetrs::testing {
-namespace {
-
-int read_int_attr(hid_t f, const char* name) {
-  int v = 0;
-  const hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-  if (a < 0 || H5Aread(a, H5T_NATIVE_INT, &v) < 0) throw std::runtime_error(std::string("restamp: cannot read ") + name);
-  H5Aclose(a);
-  return v;
-}
-
-}  // namespace
 
 void restamp_checksum(const std::string& path) {
+  const std::lock_guard<std::mutex> hdf5(hdf5_lock());
+  // The root attributes as the reader sees them (the file's minor decides what the checksum covers).
+  const WeightsManifest m = read_manifest(path);
+  RawWeights w;
+  w.config = config_for_depth(m.attrs.depth, m.attrs.num_classes);
+  w.config.variant = m.variant;
+  WeightsChecksum sum;
+  if (m.attrs.format_minor >= kChecksumCoversAttributesMinor) sum.update(canonical_attributes(m.attrs, w.config));
   const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
   if (f < 0) throw std::runtime_error("restamp: cannot open " + path);
-  RawWeights w;
-  w.config = config_for_depth(read_int_attr(f, "depth"), read_int_attr(f, "num_classes"));
-  WeightsChecksum sum;
   for (const TensorSlot& s : weight_slots(w)) {
     std::vector<float> v(static_cast<size_t>(s.count()));
     const hid_t d = H5Dopen2(f, s.path.c_str(), H5P_DEFAULT);

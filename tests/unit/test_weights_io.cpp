@@ -136,7 +136,7 @@ TEST_CASE("the variant attributes round-trip and a minor-0 file is the TF1 netwo
   fs::copy_file(p, m0, fs::copy_options::overwrite_existing);
   {
     File f(m0);
-    for (const char* a : {"format_minor", "activation", "stride2_padding", "stage1_shortcut_pool"}) H5Adelete(f.id, a);
+    for (const char* a : {"format_minor", "checksum", "activation", "stride2_padding", "stage1_shortcut_pool"}) H5Adelete(f.id, a);
   }
   const RawWeights r0 = load_weights(m0.string());
   CHECK(r0.attrs.format_minor == 0);
