@@ -19,6 +19,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from . import _core
+from ._cli import ArgError, OneLineParser, add_engine_arguments
 from .errors import Error, InvalidArgumentError
 from .images import load_image
 from .labels import imagenet_classes
@@ -28,31 +29,15 @@ PROG = "resnetrs classify"
 DEFAULT_SIZE = 224
 
 
-class _ArgError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit status 2
-        raise _ArgError(message)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog=PROG, description="Top-k ImageNet-1k classes of images, with softmax probabilities.",
+    p = OneLineParser(prog=PROG, description="Top-k ImageNet-1k classes of images, with softmax probabilities.",
                 epilog="Example: resnetrs classify --weights rs50-i160.h5 cat.jpg dog.png --top 3")
     p.add_argument("images", nargs="+", metavar="IMAGE",
                    help="JPEG or PNG files (or .npy files of preprocessed pixels [3,S,S] float32, 0..255)")
     p.add_argument("--weights", required=True, metavar="W.h5", help="resnetrs-weights file (resnetrs convert)")
     p.add_argument("--top", type=int, default=5, metavar="K", help="classes per image (default 5)")
     p.add_argument("--batch", type=int, default=8, metavar="N", help="images per engine run (default 8)")
-    p.add_argument("--backend", choices=("auto", "cuda", "cpu"), default="auto",
-                   help="auto (default): cuda when a CUDA device exists, else cpu")
-    p.add_argument("--precision", choices=("fp32", "tf32"), default="fp32", help="fp32 (default) or tf32 (cuda)")
-    p.add_argument("--size", type=int, default=None, metavar="S",
-                   help="input resolution S x S (default: the weights' trained resolution, else 224)")
-    p.add_argument("--preprocess", choices=("release", "timm"), default="release",
-                   help="release (default): the TF1 release's evaluation transform; timm: timm's")
-    p.add_argument("--crop-pct", type=float, default=None, metavar="F", help="timm's crop_pct (with --preprocess timm)")
+    add_engine_arguments(p)
     p.add_argument("--workers", type=int, default=None, metavar="K",
                    help="threads decoding the next batches while the engine runs (default: the cores)")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
@@ -170,7 +155,7 @@ def _print(results: Sequence[Dict[str, object]], args: argparse.Namespace, info)
 def main(argv: Optional[List[str]] = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-    except _ArgError as e:
+    except ArgError as e:
         print(f"{PROG}: error: {e} (see --help)", file=sys.stderr)
         return 2
     if args.batch < 1:

@@ -19,6 +19,7 @@ import time
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from . import _core
+from ._cli import ArgError, OneLineParser, add_engine_arguments
 from .classify import DEFAULT_SIZE, trained_resolution
 from .dataset import Sample, read_dataset
 from .errors import Error, InvalidArgumentError
@@ -219,17 +220,8 @@ def validate(weights: Union[str, "os.PathLike[str]", "_core.Engine"],
 
 # -- the command --------------------------------------------------------------------------------
 
-class _ArgError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit status 2
-        raise _ArgError(message)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog=PROG, description="Top-1 and top-5 accuracy of a weights file on a labelled image set.",
+    p = OneLineParser(prog=PROG, description="Top-1 and top-5 accuracy of a weights file on a labelled image set.",
                 epilog="Example: resnetrs validate --weights rs50-i160.h5 /data/imagenet/val --batch 64")
     p.add_argument("data", metavar="DATA",
                    help="a class folder (one sub-folder per WordNet id), a list file (path<TAB>class-index), or "
@@ -240,14 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, default=32, metavar="N", help="images per engine run (default 32)")
     p.add_argument("--workers", type=int, default=None, metavar="K",
                    help=f"decoding threads (default: the cores, here {default_workers()})")
-    p.add_argument("--backend", choices=("auto", "cuda", "cpu"), default="auto",
-                   help="auto (default): cuda when a CUDA device exists, else cpu")
-    p.add_argument("--precision", choices=("fp32", "tf32"), default="fp32", help="fp32 (default) or tf32 (cuda)")
-    p.add_argument("--size", type=int, default=None, metavar="S",
-                   help="input resolution S x S (default: the weights' trained resolution, else 224)")
-    p.add_argument("--preprocess", choices=("release", "timm"), default="release",
-                   help="release (default): the TF1 release's evaluation transform; timm: timm's")
-    p.add_argument("--crop-pct", type=float, default=None, metavar="F", help="timm's crop_pct (with --preprocess timm)")
+    add_engine_arguments(p)
     p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
     p.add_argument("--predictions", metavar="FILE", default=None,
                    help="also write each image's top-5 classes and probabilities to FILE (TSV)")
@@ -350,7 +335,7 @@ def _validate_cli(args: argparse.Namespace) -> int:
 def main(argv: Optional[List[str]] = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-    except _ArgError as e:
+    except ArgError as e:
         print(f"{PROG}: error: {e} (see --help)", file=sys.stderr)
         return 2
     for name in ("batch", "workers", "size"):
