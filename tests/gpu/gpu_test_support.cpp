@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -14,6 +16,7 @@
 #include "cuda/cuda_check.h"
 #include "io/weights_file.h"
 #include "model/config.h"
+#include "support/compare.h"
 
 namespace resnetrs::test {
 
@@ -150,5 +153,28 @@ const FoldedWeights& synthetic_folded(int depth) {
   if (pos + 1 != depths.end()) start(*(pos + 1));
   return *futures[depth].get();
 }
+
+void check_top1(const std::vector<float>& got, const std::vector<float>& ref, int rows, int cols, bool allow_tie,
+                const std::string& what) {
+  const std::vector<int> a = argmax_rows(got, rows, cols), b = argmax_rows(ref, rows, cols);
+  for (int r = 0; r < rows; ++r) {
+    if (a[size_t(r)] == b[size_t(r)]) continue;
+    const float* rr = ref.data() + size_t(r) * cols;
+    const float* gr = got.data() + size_t(r) * cols;
+    float second = -1e30f, maxdiff = 0;
+    for (int c = 0; c < cols; ++c) {
+      if (c != b[size_t(r)]) second = std::max(second, rr[c]);
+      maxdiff = std::max(maxdiff, std::fabs(gr[c] - rr[c]));
+    }
+    const float margin = rr[b[size_t(r)]] - second;
+    const bool ambiguous = margin <= 2 * maxdiff;
+    std::printf("  %s: row %d top-1 differs (gpu %d, cpu %d), cpu top-2 margin %g, max |diff| %g%s\n", what.c_str(), r,
+                a[size_t(r)], b[size_t(r)], double(margin), double(maxdiff), ambiguous ? " (numerical tie)" : "");
+    INFO(what << ": row " << r << " top-1 gpu " << a[size_t(r)] << " cpu " << b[size_t(r)] << ", margin " << margin
+              << ", max diff " << maxdiff);
+    CHECK((allow_tie && ambiguous));
+  }
+}
+
 
 }  // namespace resnetrs::test

@@ -59,4 +59,10 @@ std::string fresh_tuning_cache(const std::string& tag);
 // generating the next depth in the background.
 const FoldedWeights& synthetic_folded(int depth);
 
+// Catch2 checks that every row's top-1 of `got` equals `ref`'s ([rows, cols] logits); a differing
+// top-1 passes only when `allow_tie` and the reference's top-2 margin is at most twice the row's
+// largest absolute difference (a numerical tie). Each difference is printed for the device log.
+void check_top1(const std::vector<float>& got, const std::vector<float>& ref, int rows, int cols, bool allow_tie,
+                const std::string& what);
+
 }  // namespace resnetrs::test

@@ -53,27 +53,6 @@ struct Case {
   Precision precision = Precision::kFp32;
 };
 
-// Same top-1 per row, or a numerical tie in the reference (top-2 margin within twice the row's
-// largest difference) when `allow_tie`.
-void check_top1(const std::vector<float>& got, const std::vector<float>& ref, int rows, int cols, bool allow_tie,
-                const std::string& what) {
-  const std::vector<int> a = argmax_rows(got, rows, cols), b = argmax_rows(ref, rows, cols);
-  for (int r = 0; r < rows; ++r) {
-    if (a[size_t(r)] == b[size_t(r)]) continue;
-    float second = -1e30f, maxdiff = 0;
-    for (int c = 0; c < cols; ++c) {
-      const float rv = ref[size_t(r) * cols + c];
-      if (c != b[size_t(r)]) second = std::max(second, rv);
-      maxdiff = std::max(maxdiff, std::fabs(got[size_t(r) * cols + c] - rv));
-    }
-    const float margin = ref[size_t(r) * cols + b[size_t(r)]] - second;
-    std::printf("    %s: row %d top-1 %d vs %d, margin %g, max |diff| %g\n", what.c_str(), r, a[size_t(r)], b[size_t(r)],
-                double(margin), double(maxdiff));
-    INFO(what << " row " << r);
-    CHECK((allow_tie && margin <= 2 * maxdiff));
-  }
-}
-
 bool gate_open() {
   if (unverified_gpu_enabled()) return true;
   std::printf("SKIPPED [garden]: built with RESNETRS_UNVERIFIED_GPU=OFF (the refusal is checked by the fp32 case)\n");

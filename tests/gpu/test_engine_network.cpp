@@ -57,30 +57,6 @@ const std::vector<float>& cpu_logits(int depth, int res, Layout input_layout) {
   return cache.emplace(key, std::move(logits)).first->second;
 }
 
-// Top-1 per row; a differing top-1 is accepted only when allow_ambiguous and the reference's
-// top-2 margin is below twice the row's largest absolute difference (a numerical tie).
-void check_top1(const std::vector<float>& got, const std::vector<float>& ref, int rows, int cols, bool allow_ambiguous,
-                const std::string& what) {
-  const std::vector<int> a = argmax_rows(got, rows, cols), b = argmax_rows(ref, rows, cols);
-  for (int r = 0; r < rows; ++r) {
-    if (a[size_t(r)] == b[size_t(r)]) continue;
-    const float* rr = ref.data() + size_t(r) * cols;
-    const float* gr = got.data() + size_t(r) * cols;
-    float second = -1e30f, maxdiff = 0;
-    for (int c = 0; c < cols; ++c) {
-      if (c != b[size_t(r)]) second = std::max(second, rr[c]);
-      maxdiff = std::max(maxdiff, std::fabs(gr[c] - rr[c]));
-    }
-    const float margin = rr[b[size_t(r)]] - second;
-    const bool ambiguous = margin <= 2 * maxdiff;
-    std::printf("  %s: row %d top-1 differs (gpu %d, cpu %d), cpu top-2 margin %g, max |diff| %g%s\n", what.c_str(), r,
-                a[size_t(r)], b[size_t(r)], double(margin), double(maxdiff), ambiguous ? " (numerical tie)" : "");
-    INFO(what << ": row " << r << " top-1 gpu " << a[size_t(r)] << " cpu " << b[size_t(r)] << ", margin " << margin
-              << ", max diff " << maxdiff);
-    CHECK((allow_ambiguous && ambiguous));
-  }
-}
-
 void check_network(int depth, int res, const Variant& v) {
   const FoldedWeights& fw = synthetic_folded(depth);
   const std::vector<float>& ref = cpu_logits(depth, res, v.input_layout);

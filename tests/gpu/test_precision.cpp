@@ -72,26 +72,6 @@ std::vector<float> gpu_logits(int depth, int res, Precision p, const std::vector
   return run(*e, pixels, n);
 }
 
-// Same top-1 per row, or a numerical tie in the reference (top-2 margin within twice the row's
-// largest difference).
-void check_top1(const std::vector<float>& got, const std::vector<float>& ref, int rows, int cols, const std::string& what) {
-  const std::vector<int> a = argmax_rows(got, rows, cols), b = argmax_rows(ref, rows, cols);
-  for (int r = 0; r < rows; ++r) {
-    if (a[size_t(r)] == b[size_t(r)]) continue;
-    float second = -1e30f, maxdiff = 0;
-    for (int c = 0; c < cols; ++c) {
-      const float rv = ref[size_t(r) * cols + c];
-      if (c != b[size_t(r)]) second = std::max(second, rv);
-      maxdiff = std::max(maxdiff, std::fabs(got[size_t(r) * cols + c] - rv));
-    }
-    const float margin = ref[size_t(r) * cols + b[size_t(r)]] - second;
-    std::printf("    %s: row %d top-1 %d vs %d, margin %g, max |diff| %g\n", what.c_str(), r, a[size_t(r)], b[size_t(r)],
-                double(margin), double(maxdiff));
-    INFO(what << " row " << r);
-    CHECK(margin <= 2 * maxdiff);
-  }
-}
-
 void check_16bit(int depth, int res, Precision p) {
   const double limit = p == Precision::kFp16 ? 1e-3 : 1e-2;
   const std::string what = std::string(precision_name(p)) + " RS-" + std::to_string(depth) + " @" + std::to_string(res);
@@ -117,7 +97,7 @@ void check_16bit(int depth, int res, Precision p) {
   CHECK(count_non_finite(got) == 0);
   CHECK(gpu_err <= limit);
   CHECK(gpu_vs_emu <= 3 * emu_err);
-  check_top1(got, ref, kBatch, classes, what);
+  check_top1(got, ref, kBatch, classes, /*allow_tie=*/true, what);
 }
 
 const std::vector<int> kDepths = {50, 101, 152, 200, 270, 350, 420};
@@ -200,7 +180,7 @@ TEST_CASE("fp32x3 matches the CPU engine at every depth", "[precision][fp32x3][n
     CHECK(count_non_finite(got) == 0);
     CHECK(err <= 1e-4);
     CHECK(cutlass_layers == int(info->layers.size()) - 1);  // all but the 3-channel stem conv
-    check_top1(got, ref, kBatch, cpu->network().num_classes, what);
+    check_top1(got, ref, kBatch, cpu->network().num_classes, /*allow_tie=*/true, what);
   }
 }
 
