@@ -69,20 +69,7 @@ class CpuEngine final : public Engine {
   }
 
  private:
-  static cpu::ConvParams params(const ConvShape& s, int batch) {
-    cpu::ConvParams p;
-    p.n = batch;
-    p.cin = s.cin;
-    p.h = s.h_in;
-    p.w = s.w_in;
-    p.cout = s.cout;
-    p.kernel = s.kernel;
-    p.stride = s.stride;
-    p.pad = s.pad;
-    p.pad_top = s.pad_top;
-    p.pad_left = s.pad_left;
-    return p;
-  }
+  static cpu::ConvParams params(const ConvShape& s, int batch) { return cpu::conv_params(s, batch); }
 
   void conv(const ConvShape& s, const FoldedConv& f, int batch, const float* in, float* out) {
     cpu::conv2d(params(s, batch), in, f.weight.data(), f.bias.data(), s.act, out, m_workspace.data());

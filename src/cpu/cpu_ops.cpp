@@ -57,6 +57,21 @@ void im2col(const ConvParams& p, const float* img, float* col) {
 
 }  // namespace
 
+ConvParams conv_params(const ConvShape& s, int batch) {
+  ConvParams p;
+  p.n = batch;
+  p.cin = s.cin;
+  p.h = s.h_in;
+  p.w = s.w_in;
+  p.cout = s.cout;
+  p.kernel = s.kernel;
+  p.stride = s.stride;
+  p.pad = s.pad;
+  p.pad_top = s.pad_top;
+  p.pad_left = s.pad_left;
+  return p;
+}
+
 size_t ConvParams::workspace_floats() const {
   if (is_pointwise(*this)) return 0;
   return size_t(cin) * kernel * kernel * h_out() * w_out();

@@ -8,6 +8,7 @@
 #include <cstddef>
 
 #include "model/config.h"
+#include "model/network.h"
 
 namespace resnetrs::cpu {
 
@@ -25,6 +26,9 @@ struct ConvParams {
   // floats of scratch conv2d() needs (im2col of one image; 0 for a 1x1 stride-1 conv)
   size_t workspace_floats() const;
 };
+
+// The geometry of one layer of the network for `batch` images (padding as the layer pads).
+ConvParams conv_params(const ConvShape& s, int batch);
 
 // out = act(conv(in, weight) + bias). weight OIHW, bias [cout] (may be null). im2col + SGEMM.
 void conv2d(const ConvParams& p, const float* in, const float* weight, const float* bias, Activation act, float* out,

@@ -76,15 +76,7 @@ std::vector<float> walk_plan(const NetworkDesc& net, const FoldedWeights& fw, co
     }
     need(l.in, int64_t(s.cin) * s.h_in * s.w_in, s.name + " input");
     need(l.out, int64_t(s.cout) * s.h_out * s.w_out, s.name + " output");
-    cpu::ConvParams p;
-    p.n = n;
-    p.cin = s.cin;
-    p.h = s.h_in;
-    p.w = s.w_in;
-    p.cout = s.cout;
-    p.kernel = s.kernel;
-    p.stride = s.stride;
-    p.pad = s.pad;
+    const cpu::ConvParams p = cpu::conv_params(s, n);
     REQUIRE(s.symmetric_padding());  // all cuDNN can run
     REQUIRE(p.h_out() == s.h_out);
     ws.resize(std::max(ws.size(), p.workspace_floats()));
