@@ -4,6 +4,8 @@ exit status 2, and the engine and preprocessing options."""
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import Callable, List, Optional, Sequence
 
 
 class ArgError(Exception):
@@ -25,3 +27,29 @@ def add_engine_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preprocess", choices=("release", "timm"), default="release",
                    help="release (default): the TF1 release's evaluation transform; timm: timm's")
     p.add_argument("--crop-pct", type=float, default=None, metavar="F", help="timm's crop_pct (with --preprocess timm)")
+
+
+def parse_command_line(prog: str, parser: argparse.ArgumentParser, argv: Optional[List[str]],
+                       at_least_one: Sequence[str]) -> Optional[argparse.Namespace]:
+    """The parsed arguments, or None after printing one usage line (the command exits with 2): a
+    parse error, or one of the integer options `at_least_one` (when given) below 1."""
+    try:
+        args = parser.parse_args(argv)
+    except ArgError as e:
+        print(f"{prog}: error: {e} (see --help)", file=sys.stderr)
+        return None
+    for name in at_least_one:
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            print(f"{prog}: error: --{name} {value}: expected >= 1", file=sys.stderr)
+            return None
+    return args
+
+
+def run_command(prog: str, command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """command(args)'s exit status; 130 with one line on Ctrl-C."""
+    try:
+        return command(args)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130

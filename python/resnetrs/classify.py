@@ -19,7 +19,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from . import _core
-from ._cli import ArgError, OneLineParser, add_engine_arguments
+from ._cli import OneLineParser, add_engine_arguments, parse_command_line, run_command
 from .errors import Error, InvalidArgumentError
 from .images import load_image
 from .labels import imagenet_classes
@@ -153,28 +153,10 @@ def _print(results: Sequence[Dict[str, object]], args: argparse.Namespace, info)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    try:
-        args = build_parser().parse_args(argv)
-    except ArgError as e:
-        print(f"{PROG}: error: {e} (see --help)", file=sys.stderr)
+    args = parse_command_line(PROG, build_parser(), argv, ("batch", "top", "workers", "size"))
+    if args is None:
         return 2
-    if args.batch < 1:
-        print(f"{PROG}: error: --batch {args.batch}: expected >= 1", file=sys.stderr)
-        return 2
-    if args.top < 1:
-        print(f"{PROG}: error: --top {args.top}: expected >= 1", file=sys.stderr)
-        return 2
-    if args.workers is not None and args.workers < 1:
-        print(f"{PROG}: error: --workers {args.workers}: expected >= 1", file=sys.stderr)
-        return 2
-    if args.size is not None and args.size < 1:
-        print(f"{PROG}: error: --size {args.size}: expected >= 1", file=sys.stderr)
-        return 2
-    try:
-        return classify(args)
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+    return run_command(PROG, classify, args)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import time
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from . import _core
-from ._cli import ArgError, OneLineParser, add_engine_arguments
+from ._cli import OneLineParser, add_engine_arguments, parse_command_line, run_command
 from .classify import DEFAULT_SIZE, trained_resolution
 from .dataset import Sample, read_dataset
 from .errors import Error, InvalidArgumentError
@@ -333,24 +333,13 @@ def _validate_cli(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    try:
-        args = build_parser().parse_args(argv)
-    except ArgError as e:
-        print(f"{PROG}: error: {e} (see --help)", file=sys.stderr)
+    args = parse_command_line(PROG, build_parser(), argv, ("batch", "workers", "size"))
+    if args is None:
         return 2
-    for name in ("batch", "workers", "size"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            print(f"{PROG}: error: --{name} {value}: expected >= 1", file=sys.stderr)
-            return 2
     if args.crop_pct is not None and args.preprocess != "timm":
         print(f"{PROG}: error: --crop-pct applies to --preprocess timm only", file=sys.stderr)
         return 2
-    try:
-        return _validate_cli(args)
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+    return run_command(PROG, _validate_cli, args)
 
 
 if __name__ == "__main__":
