@@ -113,7 +113,7 @@ class CpuEngine final : public Engine {
 
 }  // namespace
 
-std::unique_ptr<Engine> make_cpu_engine(const FoldedWeights& weights, const EngineOptions& options) {
+std::unique_ptr<Engine> make_cpu_reference_engine(const FoldedWeights& weights, const EngineOptions& options) {
   validate_engine_options(weights, options);
   return std::make_unique<CpuEngine>(weights, options);
 }

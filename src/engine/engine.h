@@ -17,6 +17,15 @@ enum class Backend { kCpu, kCuda };
 // fp16, bf16 and fp32x3 are behind the RESNETRS_UNVERIFIED_GPU switch (engine/gpu_gate.h).
 enum class Precision { kFp32, kTf32, kFp16, kBf16, kFp32x3 };
 enum class Layout { kNCHW, kNHWC };
+// Winograd convolutions on the CPU backend (the 3x3 stride-1 layers; docs/cpu-engine.md):
+// kAuto: per layer, only where the measured error against a float64 reference stays within 2x
+// the direct convolution's, and only where it is faster; kOff: never; kFast: the faster choice on
+// every 3x3 stride-1 layer whatever its error (opt-in, less exact).
+enum class CpuWinograd { kAuto, kOff, kFast };
+// The instruction set of the CPU backend's own kernels. kAuto: the best this processor has
+// (or the environment variable RESNETRS_CPU_ISA: generic | avx2 | avx512); kGeneric forces the
+// portable path (x86-64 baseline) that machines without AVX2 or FMA run.
+enum class CpuIsa { kAuto, kGeneric, kAvx2, kAvx512 };
 
 const char* backend_name(Backend b);
 const char* precision_name(Precision p);
@@ -32,6 +41,10 @@ struct EngineOptions {
   size_t workspace_cap_bytes = size_t(256) << 20;  // cuDNN workspace cap per convolution
   std::string tuning_cache_path;           // empty: no cache
   bool cuda_graph = true;                  // capture the forward as a CUDA graph
+  // CPU backend: threads of one run (0: the cores this process may run on, sched_getaffinity).
+  int cpu_threads = 0;
+  CpuWinograd cpu_winograd = CpuWinograd::kAuto;
+  CpuIsa cpu_isa = CpuIsa::kAuto;
 };
 
 class Engine {
@@ -60,8 +73,11 @@ class Engine {
 // Builds the engine for options.backend. Throws Error on any failure.
 std::unique_ptr<Engine> create_engine(const FoldedWeights& weights, const EngineOptions& options);
 
-// Backend factories (create_engine dispatches to them).
-std::unique_ptr<Engine> make_cpu_engine(const FoldedWeights& weights, const EngineOptions& options);
+// Backend factories (create_engine dispatches Backend::kCpu to make_cpu_fast_engine).
+// The fast CPU engine (src/cpu/fast/): NHWC, oneDNN and our own kernels chosen per layer, threads.
+std::unique_ptr<Engine> make_cpu_fast_engine(const FoldedWeights& weights, const EngineOptions& options);
+// The reference CPU engine (im2col + OpenBLAS, NCHW): what every other engine is tested against.
+std::unique_ptr<Engine> make_cpu_reference_engine(const FoldedWeights& weights, const EngineOptions& options);
 std::unique_ptr<Engine> make_cuda_engine(const FoldedWeights& weights, const EngineOptions& options);
 
 // The CPU engine emulating 16-bit storage (issue 12 item 2), to tell what accuracy the GPU's fp16

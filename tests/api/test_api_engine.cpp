@@ -32,7 +32,7 @@ std::vector<float> cpp_logits(const resnetrs::FoldedWeights& folded, resnetrs::L
   o.max_batch = kMaxBatch;
   o.height = o.width = kRes;
   o.input_layout = layout;
-  auto engine = resnetrs::make_cpu_engine(folded, o);
+  auto engine = resnetrs::make_cpu_reference_engine(folded, o);
   std::vector<float> logits(size_t(batch) * 1000);
   engine->run_host(input.data(), batch, logits.data());
   return logits;

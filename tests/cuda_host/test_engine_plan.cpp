@@ -140,7 +140,7 @@ TEST_CASE("the CUDA engine's dataflow, walked on the CPU from its plan, gives th
       o.backend = Backend::kCpu;
       o.max_batch = n;
       o.height = o.width = res;
-      auto cpu = make_cpu_engine(fw, o);
+      auto cpu = make_cpu_reference_engine(fw, o);
       std::vector<float> want(size_t(n) * cpu->network().num_classes);
       cpu->run_host(pixels.data(), n, want.data());
       const std::vector<float> got = walk_plan(cpu->network(), fw, pixels, n);

@@ -22,7 +22,7 @@ TEST_CASE("the float64 reference network agrees with the CPU engine", "[cuda-hos
   o.backend = Backend::kCpu;
   o.max_batch = 1;
   o.height = o.width = 64;
-  auto cpu = make_cpu_engine(w, o);
+  auto cpu = make_cpu_reference_engine(w, o);
   const std::vector<float> pixels = random_floats(size_t(3) * 64 * 64, 5, 0.0f, 255.0f);
   std::vector<float> logits(size_t(cpu->network().num_classes));
   cpu->run_host(pixels.data(), 1, logits.data());

@@ -182,7 +182,7 @@ TEST_CASE("per-batch tuning and graphs: graph == eager, run_host == run_device, 
   cpu_o.backend = Backend::kCpu;
   cpu_o.max_batch = max_batch;
   cpu_o.height = cpu_o.width = res;
-  auto cpu = make_cpu_engine(synthetic_folded(depth), cpu_o);
+  auto cpu = make_cpu_reference_engine(synthetic_folded(depth), cpu_o);
   const int classes = cpu->network().num_classes;
   const std::vector<float> pixels = random_floats(size_t(max_batch) * 3 * res * res, 53, 0.0f, 255.0f);
   const CudaEngineInfo* info = cuda_engine_info(*graphed);

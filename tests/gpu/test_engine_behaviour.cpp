@@ -254,7 +254,7 @@ TEST_CASE("engine info reports memory, timing, per-layer choices and graph use",
   // A non-CUDA engine has no CUDA info.
   EngineOptions o = base_options();
   o.backend = Backend::kCpu;
-  auto cpu = make_cpu_engine(synthetic_folded(kDepth), o);
+  auto cpu = make_cpu_reference_engine(synthetic_folded(kDepth), o);
   CHECK(cuda_engine_info(*cpu) == nullptr);
 }
 

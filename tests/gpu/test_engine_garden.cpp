@@ -67,7 +67,7 @@ void check_garden(const Case& c) {
   o.height = o.width = c.res;
   o.input_layout = c.input_layout;
   o.backend = Backend::kCpu;
-  auto cpu = make_cpu_engine(fw, o);
+  auto cpu = make_cpu_reference_engine(fw, o);
   const int classes = cpu->network().num_classes;
   std::vector<float> ref(size_t(kBatch) * classes);
   cpu->run_host(input.data(), kBatch, ref.data());

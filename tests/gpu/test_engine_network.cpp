@@ -1,4 +1,4 @@
-// The whole network on the GPU against the CPU engine (make_cpu_engine) on the same synthetic
+// The whole network on the GPU against the CPU engine (make_cpu_reference_engine) on the same synthetic
 // weights: every depth at 64x64 and 160x160, batch 3 and batch 1 (one engine built for
 // max_batch 3 runs both), strict fp32: relative L2 of the logits <= 1e-4 and identical top-1.
 // Also: fp32 with NHWC activations, NHWC input pixels, every layer forced fused / forced plain
@@ -51,7 +51,7 @@ const std::vector<float>& cpu_logits(int depth, int res, Layout input_layout) {
   o.max_batch = kBatch;
   o.height = o.width = res;
   o.input_layout = input_layout;
-  auto cpu = make_cpu_engine(synthetic_folded(depth), o);
+  auto cpu = make_cpu_reference_engine(synthetic_folded(depth), o);
   std::vector<float> logits(size_t(kBatch) * cpu->network().num_classes);
   cpu->run_host(input_for(depth, res).data(), kBatch, logits.data());
   return cache.emplace(key, std::move(logits)).first->second;

@@ -78,7 +78,7 @@ void check_16bit(int depth, int res, Precision p) {
   INFO(what);
   const FoldedWeights& w = synthetic_folded(depth);
   const std::vector<float> pixels = pixels_for(depth, res, kBatch);
-  auto cpu = make_cpu_engine(w, options(res, kBatch, Precision::kFp32, Backend::kCpu));
+  auto cpu = make_cpu_reference_engine(w, options(res, kBatch, Precision::kFp32, Backend::kCpu));
   auto emu = make_cpu_engine_emulating(w, options(res, kBatch, Precision::kFp32, Backend::kCpu), p);
   const std::vector<float> ref = run(*cpu, pixels, kBatch);
   const std::vector<float> emulated = run(*emu, pixels, kBatch);
@@ -129,7 +129,7 @@ void check_top1_rate(Precision p) {
   INFO(what);
   const FoldedWeights& w = synthetic_folded(kDepth);
   const std::vector<float> pixels = random_floats(size_t(kImages) * 3 * kRes * kRes, 104729, 0.0f, 255.0f);
-  auto cpu = make_cpu_engine(w, options(kRes, kImages, Precision::kFp32, Backend::kCpu));
+  auto cpu = make_cpu_reference_engine(w, options(kRes, kImages, Precision::kFp32, Backend::kCpu));
   const std::vector<float> ref = run(*cpu, pixels, kImages);
   const std::vector<float> got = gpu_logits(kDepth, kRes, p, pixels, kImages);
   const int classes = cpu->network().num_classes;
@@ -166,7 +166,7 @@ TEST_CASE("fp32x3 matches the CPU engine at every depth", "[precision][fp32x3][n
     const std::string what = "fp32x3 RS-" + std::to_string(depth) + " @64";
     INFO(what);
     const std::vector<float> pixels = pixels_for(depth, 64, kBatch);
-    auto cpu = make_cpu_engine(synthetic_folded(depth), options(64, kBatch, Precision::kFp32, Backend::kCpu));
+    auto cpu = make_cpu_reference_engine(synthetic_folded(depth), options(64, kBatch, Precision::kFp32, Backend::kCpu));
     const std::vector<float> ref = run(*cpu, pixels, kBatch);
     auto e = make_cuda_engine(synthetic_folded(depth), options(64, kBatch, Precision::kFp32x3, Backend::kCuda));
     const CudaEngineInfo* info = cuda_engine_info(*e);

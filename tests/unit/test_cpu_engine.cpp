@@ -19,7 +19,7 @@ std::unique_ptr<Engine> cpu_engine(int depth, int res, int batch, Layout layout 
   o.height = o.width = res;
   o.max_batch = batch;
   o.input_layout = layout;
-  return make_cpu_engine(fold_weights(synthetic_weights(depth, 11)), o);
+  return make_cpu_reference_engine(fold_weights(synthetic_weights(depth, 11)), o);
 }
 
 std::vector<float> pixels(int n, int h, int w, uint64_t seed) { return test::random_floats(size_t(n) * 3 * h * w, seed, 0.0f, 255.0f); }
@@ -119,7 +119,7 @@ TEST_CASE("bad engine arguments are refused", "[engine][cpu]") {
   EngineOptions o;
   o.backend = Backend::kCpu;
   o.max_batch = 0;
-  CHECK_THROWS_WITH(make_cpu_engine(fold_weights(synthetic_weights(50, 1)), o), Catch::Contains("max_batch"));
+  CHECK_THROWS_WITH(make_cpu_reference_engine(fold_weights(synthetic_weights(50, 1)), o), Catch::Contains("max_batch"));
 }
 
 TEST_CASE("the Model Garden variant runs finite and batch-invariant and unlike the TF1 network", "[engine][cpu][garden]") {
@@ -128,9 +128,9 @@ TEST_CASE("the Model Garden variant runs finite and batch-invariant and unlike t
   o.backend = Backend::kCpu;
   o.height = o.width = 64;
   o.max_batch = 2;
-  auto tf1 = make_cpu_engine(fold_weights(raw), o);
+  auto tf1 = make_cpu_reference_engine(fold_weights(raw), o);
   raw.config.variant = model_garden_variant();
-  auto garden = make_cpu_engine(fold_weights(raw), o);
+  auto garden = make_cpu_reference_engine(fold_weights(raw), o);
   CHECK(garden->network().config.variant == model_garden_variant());
   const auto x = pixels(2, 64, 64, 5);
   std::vector<float> y(2 * 1001), y_tf1(2 * 1001), y1(1001);
