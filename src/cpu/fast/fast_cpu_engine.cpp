@@ -1,11 +1,268 @@
-// SCAFFOLDING (replaced by the fast engine before this branch lands): forwards to the reference.
+#include "cpu/fast/fast_cpu_engine.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <random>
+
+#include "common/error.h"
 #include "cpu/fast/cpu_isa.h"
-#include "engine/engine.h"
+#include "cpu/fast/gemm_conv1x1.h"
+#include "cpu/fast/omp_threads.h"
+#include "cpu/fast/onednn_conv.h"
 
 namespace resnetrs {
-std::unique_ptr<Engine> make_cpu_fast_engine(const FoldedWeights& weights, const EngineOptions& options) {
-  (void)cpu::fast::resolve_cpu_threads(options.cpu_threads);
-  (void)cpu::fast::isa_kernels(cpu::fast::resolve_cpu_isa(options.cpu_isa));
-  return make_cpu_reference_engine(weights, options);
+namespace cpu::fast {
+namespace {
+
+// 64-byte aligned float storage (vector loads, oneDNN's preference), sized once at build.
+class AlignedFloats {
+ public:
+  void resize(size_t n) {
+    m_data.reset(static_cast<float*>(::operator new[](std::max<size_t>(n, 1) * sizeof(float), std::align_val_t(64))));
+    m_size = n;
+  }
+  float* data() { return m_data.get(); }
+  const float* data() const { return m_data.get(); }
+  size_t size() const { return m_size; }
+
+ private:
+  struct Free {
+    void operator()(float* p) const { ::operator delete[](p, std::align_val_t(64)); }
+  };
+  std::unique_ptr<float, Free> m_data;
+  size_t m_size = 0;
+};
+
+constexpr int kRowChunk = 64;     // pixels per work item of the elementwise steps
+constexpr int kChannelChunk = 64; // channels per work item of the channel sums
+constexpr int kClassChunk = 128;  // classes per work item of the dense layer
+
+class FastCpuEngine final : public Engine {
+ public:
+  FastCpuEngine(const FoldedWeights& weights, const EngineOptions& options, const std::vector<std::string>& forced)
+      : m_weights(weights), m_options(options), m_net(describe_network(weights.config, options.height, options.width)) {
+    const auto t0 = std::chrono::steady_clock::now();
+    m_facts.threads = resolve_cpu_threads(options.cpu_threads);
+    const CpuIsa isa = resolve_cpu_isa(options.cpu_isa);
+    m_facts.onednn_isa = limit_onednn_isa(isa);
+    m_facts.onednn_version = onednn_version();
+    m_kernels = &isa_kernels(isa);
+    m_facts.isa = m_kernels->name;
+    ScopedOmpThreads scoped(m_facts.threads);
+
+    const size_t act = size_t(m_net.max_activation_floats()) * options.max_batch;
+    for (AlignedFloats* buf : {&m_x, &m_t1, &m_t2, &m_t3, &m_shortcut, &m_pooled_input}) buf->resize(act);
+    const size_t vec = size_t(options.max_batch) * kFinalChannels;
+    m_sums.resize(vec);
+    m_gate.resize(vec);
+    m_hidden.resize(vec);
+    m_head.resize(vec);
+
+    // Timing input: seeded values, like normalized activations.
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> uni(-1.0f, 2.0f);
+    for (size_t i = 0; i < act; ++i) m_t2.data()[i] = uni(rng);
+
+    ChoiceContext ctx;
+    ctx.winograd = options.cpu_winograd;
+    ctx.isa = isa;
+    ctx.threads = m_facts.threads;
+    ctx.max_batch = options.max_batch;
+    ctx.tune_batch = std::min(options.max_batch, 8);
+    ctx.scratch_in = m_t2.data();
+    ctx.scratch_out = m_t3.data();
+    std::vector<std::pair<const ConvShape*, const FoldedConv*>> layers;
+    for (int i = 0; i < 4; ++i) layers.emplace_back(&m_net.stem[i], &m_weights.stem[i]);
+    for (size_t i = 0; i < m_net.blocks.size(); ++i) {
+      const BlockShape& b = m_net.blocks[i];
+      const FoldedBlock& f = m_weights.blocks[i];
+      layers.emplace_back(&b.conv1, &f.conv1);
+      layers.emplace_back(&b.conv2, &f.conv2);
+      layers.emplace_back(&b.conv3, &f.conv3);
+      if (b.has_projection) layers.emplace_back(&b.shortcut, &f.shortcut);
+    }
+    RESNETRS_CHECK_ARG(forced.empty() || forced.size() == layers.size(),
+                       "forced algorithms: " + std::to_string(forced.size()) + " given for " +
+                           std::to_string(layers.size()) + " convolution layers");
+    size_t workspace = 0;
+    for (size_t i = 0; i < layers.size(); ++i) {
+      ctx.forced = forced.empty() ? std::string() : forced[i];
+      ConvChoice c = choose_conv(*layers[i].first, *layers[i].second, ctx);
+      workspace = std::max(workspace, c.impl->workspace_bytes());
+      m_facts.plan.push_back({layers[i].first->name, c.impl->name(), std::move(c.candidates)});
+      m_convs.push_back(std::move(c.impl));
+    }
+    m_workspace.resize(workspace / sizeof(float) + 16);
+    m_tune_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  }
+
+  const NetworkDesc& network() const override { return m_net; }
+  const EngineOptions& options() const override { return m_options; }
+  double tune_ms() const override { return m_tune_ms; }
+  const FastEngineFacts& facts() const { return m_facts; }
+
+  void run_device(const float*, int, float*, void*) override {
+    throw_error(Status::kInvalidArgument, "run_device needs the CUDA backend; this engine runs on the CPU");
+  }
+
+  void run_host(const float* input, int batch, float* logits) override {
+    RESNETRS_CHECK_ARG(input && logits, "input and logits must not be null");
+    RESNETRS_CHECK_ARG(batch >= 1 && batch <= m_options.max_batch,
+                       "batch " + std::to_string(batch) + " outside 1.." + std::to_string(m_options.max_batch));
+    ScopedOmpThreads scoped(m_facts.threads);
+    normalize(input, batch);
+    size_t layer = 0;
+    conv(layer++, batch, m_x.data(), m_t1.data());
+    conv(layer++, batch, m_t1.data(), m_x.data());
+    conv(layer++, batch, m_x.data(), m_t1.data());
+    conv(layer++, batch, m_t1.data(), m_x.data());
+    for (const BlockShape& b : m_net.blocks) layer = run_block(b, m_weights.blocks[size_t(&b - m_net.blocks.data())], layer, batch);
+    head(batch, logits);
+  }
+
+ private:
+  int threads() const { return m_facts.threads; }
+
+  void conv(size_t layer, int batch, const float* in, float* out) {
+    m_convs[layer]->run(in, batch, out, m_workspace.data(), threads());
+  }
+
+  void normalize(const float* input, int batch) {
+    const int h = m_net.height, w = m_net.width;
+    const int chunks = (h + 7) / 8;
+    const bool nhwc = m_options.input_layout == Layout::kNHWC;
+#pragma omp parallel for num_threads(threads()) schedule(static)
+    for (int item = 0; item < batch * chunks; ++item) {
+      const int n = item / chunks, y0 = (item % chunks) * 8, y1 = std::min(h, y0 + 8);
+      const size_t image = size_t(h) * w * 3;
+      m_kernels->normalize_input(input + n * image, nhwc ? 1 : 0, h, w, m_weights.input_mean.data(),
+                                 m_weights.input_std.data(), y0, y1, m_x.data() + n * image);
+    }
+  }
+
+  // m_x holds the block input on entry and the block output on exit. Returns the next layer index.
+  size_t run_block(const BlockShape& b, const FoldedBlock& f, size_t layer, int batch) {
+    conv(layer++, batch, m_x.data(), m_t1.data());
+    conv(layer++, batch, m_t1.data(), m_t2.data());
+    conv(layer++, batch, m_t2.data(), m_t3.data());
+    const size_t hw = size_t(b.h_out) * b.w_out;
+    squeeze_excite(b, f, batch, hw);
+    const float* shortcut = m_x.data();
+    if (b.has_projection) {
+      const float* src = m_x.data();
+      if (b.pool_shortcut) {
+        pool(b, batch);
+        src = m_pooled_input.data();
+      }
+      conv(layer++, batch, src, m_shortcut.data());
+      shortcut = m_shortcut.data();
+    }
+    tail(b, batch, hw, shortcut);
+    return layer;
+  }
+
+  // gate[n] = SE(mean over pixels of t3[n]).
+  void squeeze_excite(const BlockShape& b, const FoldedBlock& f, int batch, size_t hw) {
+    const int c = b.cout, chunks = (c + kChannelChunk - 1) / kChannelChunk;
+    const float inv = 1.0f / float(hw);
+#pragma omp parallel num_threads(threads())
+    {
+#pragma omp for schedule(static)
+      for (int item = 0; item < batch * chunks; ++item) {
+        const int n = item / chunks, c0 = (item % chunks) * kChannelChunk, cc = std::min(kChannelChunk, c - c0);
+        float* sum = m_sums.data() + size_t(n) * c + c0;
+        m_kernels->channel_sum(m_t3.data() + n * hw * c + c0, hw, size_t(c), cc, sum);
+        for (int i = 0; i < cc; ++i) sum[i] *= inv;
+      }
+#pragma omp for schedule(static)
+      for (int n = 0; n < batch; ++n) {
+        m_kernels->se_gate(m_sums.data() + size_t(n) * c, c, b.se_channels, f.se_reduce_weight.data(),
+                           f.se_reduce_bias.data(), f.se_expand_weight.data(), f.se_expand_bias.data(),
+                           m_hidden.data() + size_t(n) * c, m_gate.data() + size_t(n) * c);
+      }
+    }
+  }
+
+  void pool(const BlockShape& b, int batch) {
+    const int rows = b.h_out;
+    const size_t in_image = size_t(b.h_in) * b.w_in * b.cin, out_image = size_t(b.h_out) * b.w_out * b.cin;
+#pragma omp parallel for num_threads(threads()) schedule(static)
+    for (int item = 0; item < batch * rows; ++item) {
+      const int n = item / rows, y = item % rows;
+      m_kernels->avg_pool_2x2(m_x.data() + n * in_image, b.h_in, b.w_in, b.cin, b.pool_stride, y, y + 1,
+                              m_pooled_input.data() + n * out_image);
+    }
+  }
+
+  void tail(const BlockShape& b, int batch, size_t hw, const float* shortcut) {
+    const int c = b.cout;
+    const long chunks = long((hw + kRowChunk - 1) / kRowChunk);
+    const IsaAct act = isa_act(b.act);
+#pragma omp parallel for num_threads(threads()) schedule(static)
+    for (long item = 0; item < batch * chunks; ++item) {
+      const long n = item / chunks, p0 = (item % chunks) * kRowChunk;
+      const size_t rows = std::min<size_t>(kRowChunk, hw - size_t(p0));
+      const size_t o = (size_t(n) * hw + size_t(p0)) * c;
+      m_kernels->excite_residual(m_t3.data() + o, m_gate.data() + size_t(n) * c, shortcut + o, rows, c, act,
+                                 m_x.data() + o);
+    }
+  }
+
+  void head(int batch, float* logits) {
+    const size_t hw = size_t(m_net.final_h) * m_net.final_w;
+    const int c = kFinalChannels, k = m_net.num_classes;
+    const int chunks = (c + kChannelChunk - 1) / kChannelChunk, class_chunks = (k + kClassChunk - 1) / kClassChunk;
+    const float inv = 1.0f / float(hw);
+#pragma omp parallel num_threads(threads())
+    {
+#pragma omp for schedule(static)
+      for (int item = 0; item < batch * chunks; ++item) {
+        const int n = item / chunks, c0 = (item % chunks) * kChannelChunk, cc = std::min(kChannelChunk, c - c0);
+        float* mean = m_head.data() + size_t(n) * c + c0;
+        m_kernels->channel_sum(m_x.data() + n * hw * c + c0, hw, size_t(c), cc, mean);
+        for (int i = 0; i < cc; ++i) mean[i] *= inv;
+      }
+#pragma omp for schedule(static)
+      for (int item = 0; item < batch * class_chunks; ++item) {
+        const int n = item / class_chunks, k0 = (item % class_chunks) * kClassChunk, k1 = std::min(k, k0 + kClassChunk);
+        m_kernels->dense(m_head.data() + size_t(n) * c, c, m_weights.dense_weight.data(), m_weights.dense_bias.data(),
+                         k0, k1, logits + size_t(n) * k);
+      }
+    }
+  }
+
+  FoldedWeights m_weights;
+  EngineOptions m_options;
+  NetworkDesc m_net;
+  FastEngineFacts m_facts;
+  const IsaKernels* m_kernels = nullptr;
+  std::vector<std::unique_ptr<ConvImpl>> m_convs;
+  AlignedFloats m_x, m_t1, m_t2, m_t3, m_shortcut, m_pooled_input, m_workspace;
+  AlignedFloats m_sums, m_gate, m_hidden, m_head;
+  double m_tune_ms = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_fast_engine(const FoldedWeights& weights, const EngineOptions& options,
+                                         const std::vector<std::string>& forced_algorithms) {
+  validate_engine_options(weights, options);
+  return std::make_unique<FastCpuEngine>(weights, options, forced_algorithms);
 }
+
+const FastEngineFacts& fast_engine_facts(const Engine& engine) {
+  const auto* fast = dynamic_cast<const FastCpuEngine*>(&engine);
+  RESNETRS_CHECK_ARG(fast, "not an engine of the fast CPU backend");
+  return fast->facts();
+}
+
+}  // namespace cpu::fast
+
+std::unique_ptr<Engine> make_cpu_fast_engine(const FoldedWeights& weights, const EngineOptions& options) {
+  return cpu::fast::make_fast_engine(weights, options);
+}
+
 }  // namespace resnetrs

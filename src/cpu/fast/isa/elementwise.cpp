@@ -39,10 +39,10 @@ void bias_act(float* data, size_t rows, int c, const float* bias, IsaAct act) {
   }
 }
 
-void channel_sum(const float* x, size_t rows, int c, float* sum) {
+void channel_sum(const float* x, size_t rows, size_t stride, int c, float* sum) {
   for (int i = 0; i < c; ++i) sum[i] = 0.0f;
   for (size_t p = 0; p < rows; ++p) {
-    const float* row = x + p * size_t(c);
+    const float* row = x + p * stride;
     for (int i = 0; i < c; ++i) sum[i] += row[i];
   }
 }

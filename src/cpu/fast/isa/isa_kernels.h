@@ -14,8 +14,8 @@ struct IsaKernels {
   const char* name;  // "generic" or "avx2"
   // data[p, c] = act(data[p, c] + bias[c]) for rows p < rows (in place); bias may be null.
   void (*bias_act)(float* data, size_t rows, int c, const float* bias, IsaAct act);
-  // sum[c] = sum over rows p of x[p, c] (accumulated in float, rows in order).
-  void (*channel_sum)(const float* x, size_t rows, int c, float* sum);
+  // sum[i] = sum over rows p of x[p * stride + i] for i < c (accumulated in float, rows in order).
+  void (*channel_sum)(const float* x, size_t rows, size_t stride, int c, float* sum);
   // The SE gate of one image: gate = sigmoid(w2 relu(w1 mean + b1) + b2); w1 [r][c], w2 [c][r],
   // hidden: r floats of scratch.
   void (*se_gate)(const float* mean, int c, int r, const float* w1, const float* b1, const float* w2, const float* b2,

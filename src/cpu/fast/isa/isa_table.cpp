@@ -9,7 +9,7 @@
 namespace resnetrs::cpu::fast::RESNETRS_CPU_ISA_NS {
 
 void bias_act(float* data, size_t rows, int c, const float* bias, IsaAct act);
-void channel_sum(const float* x, size_t rows, int c, float* sum);
+void channel_sum(const float* x, size_t rows, size_t stride, int c, float* sum);
 void se_gate(const float* mean, int c, int r, const float* w1, const float* b1, const float* w2, const float* b2,
              float* hidden, float* gate);
 void excite_residual(const float* x, const float* gate, const float* shortcut, size_t rows, int c, IsaAct act,

@@ -1,0 +1,165 @@
+#include "cpu/fast/conv_choice.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+
+#include "common/error.h"
+#include "cpu/fast/cpu_isa.h"
+#include "cpu/fast/gemm_conv1x1.h"
+#include "cpu/fast/onednn_conv.h"
+#if __has_include("cpu/fast/winograd_conv.h")
+#define RESNETRS_HAVE_WINOGRAD 1
+#include "cpu/fast/conv_error_probe.h"
+#include "cpu/fast/winograd_conv.h"
+#endif
+
+namespace resnetrs::cpu::fast {
+namespace {
+
+#if RESNETRS_HAVE_WINOGRAD
+class WinogradImpl final : public ConvImpl {
+ public:
+  WinogradImpl(WinogradTile tile, const ConvShape& s, CpuIsa isa, int max_batch, int threads, const FoldedConv& f)
+      : m_tile(tile), m_conv(tile, isa, s.cin, s.cout, s.h_in, s.w_in, max_batch, f.weight.data(), f.bias.data(),
+                             isa_act(s.act)) {
+    (void)threads;
+  }
+  std::string name() const override { return std::string("winograd ") + winograd_tile_name(m_tile); }
+  bool is_winograd() const override { return true; }
+  size_t workspace_bytes() const override { return m_conv.workspace_floats() * sizeof(float); }
+  void run(const float* in, int batch, float* out, void* workspace, int threads) override {
+    m_conv.run(in, batch, out, static_cast<float*>(workspace), threads);
+  }
+
+ private:
+  WinogradTile m_tile;
+  WinogradConv3x3 m_conv;
+};
+#endif
+
+// Builds a candidate for a layer of `shape` and up to `max_batch` images (null: does not apply here).
+using Factory = std::function<std::unique_ptr<ConvImpl>(const ConvShape& shape, int max_batch)>;
+
+bool is_3x3_stride1(const ConvShape& s) {
+  return s.kernel == 3 && s.stride == 1 && s.pad == 1 && s.pad_top == 1 && s.pad_left == 1;
+}
+bool is_1x1_stride1(const ConvShape& s) {
+  return s.kernel == 1 && s.stride == 1 && s.pad == 0 && s.pad_top == 0 && s.pad_left == 0;
+}
+
+std::vector<Factory> candidate_factories(const ConvShape& s, const FoldedConv& f, const ChoiceContext& ctx) {
+  std::vector<Factory> out;
+  const float* w = f.weight.data();
+  const float* b = f.bias.empty() ? nullptr : f.bias.data();
+  out.push_back([=](const ConvShape& g, int n) -> std::unique_ptr<ConvImpl> {
+    return make_onednn_conv(g, OneDnnAlgorithm::kDirect, n, w, b);
+  });
+  if (is_1x1_stride1(s)) {
+    const IsaKernels& k = isa_kernels(ctx.isa);
+    out.push_back([=, &k](const ConvShape& g, int) -> std::unique_ptr<ConvImpl> {
+      return std::make_unique<GemmConv1x1>(g, k, w, b);
+    });
+  }
+  if (is_3x3_stride1(s) && ctx.winograd != CpuWinograd::kOff) {
+    out.push_back([=](const ConvShape& g, int n) -> std::unique_ptr<ConvImpl> {
+      return make_onednn_conv(g, OneDnnAlgorithm::kWinograd, n, w, b);
+    });
+#if RESNETRS_HAVE_WINOGRAD
+    for (WinogradTile tile : {WinogradTile::kF2x2, WinogradTile::kF4x4}) {
+      const CpuIsa isa = ctx.isa;
+      const int threads = ctx.threads;
+      out.push_back([=, &f](const ConvShape& g, int n) -> std::unique_ptr<ConvImpl> {
+        return std::make_unique<WinogradImpl>(tile, g, isa, n, threads, f);
+      });
+    }
+#endif
+  }
+  return out;
+}
+
+#if RESNETRS_HAVE_WINOGRAD
+// The layer cropped to at most 12x12 output for the accuracy probe (3x3 stride 1: same size in and out).
+ConvShape probe_shape(const ConvShape& s) {
+  ConvShape g = s;
+  g.h_in = g.h_out = std::min(s.h_out, 12);
+  g.w_in = g.w_out = std::min(s.w_out, 12);
+  return g;
+}
+#endif
+
+double time_ms(ConvImpl& impl, const ChoiceContext& ctx, void* workspace) {
+  impl.run(ctx.scratch_in, ctx.tune_batch, ctx.scratch_out, workspace, ctx.threads);  // warm-up
+  double best = 1e30;
+  for (int i = 0; i < 3; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    impl.run(ctx.scratch_in, ctx.tune_batch, ctx.scratch_out, workspace, ctx.threads);
+    best = std::min(best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return best;
+}
+
+}  // namespace
+
+ConvChoice choose_conv(const ConvShape& s, const FoldedConv& f, const ChoiceContext& ctx) {
+  ConvChoice choice;
+  std::vector<std::unique_ptr<ConvImpl>> built;
+  std::vector<Factory> factories = candidate_factories(s, f, ctx);
+  for (const Factory& make : factories) {
+    std::unique_ptr<ConvImpl> impl = make(s, ctx.max_batch);
+    if (!impl) continue;
+    CandidateReport r;
+    r.name = impl->name();
+    if (!ctx.forced.empty() && r.name != ctx.forced) {
+      r.eligible = false;
+      r.why_not = "not the forced choice";
+    }
+#if RESNETRS_HAVE_WINOGRAD
+    if (r.eligible && impl->is_winograd() && ctx.winograd == CpuWinograd::kAuto) {
+      // The accuracy rule: error vs float64 at most 2x the direct convolution's on the same sample.
+      const ConvShape g = probe_shape(s);
+      const ConvErrorProbe probe(g, f.weight.data(), f.bias.data(), s.act, /*seed=*/20);
+      std::unique_ptr<ConvImpl> direct = make_onednn_conv(g, OneDnnAlgorithm::kDirect, 1, f.weight.data(), f.bias.data());
+      std::unique_ptr<ConvImpl> small;
+      for (const Factory& again : factories) {
+        std::unique_ptr<ConvImpl> c = again(g, 1);
+        if (c && c->name() == r.name) small = std::move(c);
+      }
+      std::vector<float> got(size_t(g.h_out) * g.w_out * g.cout);
+      std::vector<std::byte> ws(std::max(direct->workspace_bytes(), small->workspace_bytes()) + 64);
+      direct->run(probe.input_nhwc(), 1, got.data(), ws.data(), ctx.threads);
+      r.direct_error = probe.error(got.data());
+      small->run(probe.input_nhwc(), 1, got.data(), ws.data(), ctx.threads);
+      r.error = probe.error(got.data());
+      if (r.error > 2 * r.direct_error) {
+        r.eligible = false;
+        r.why_not = "error " + std::to_string(r.error) + " > 2x the direct convolution's " + std::to_string(r.direct_error);
+      }
+    }
+#endif
+    choice.candidates.push_back(r);
+    built.push_back(std::move(impl));
+  }
+  size_t best = built.size();
+  for (size_t i = 0; i < built.size(); ++i) {
+    CandidateReport& r = choice.candidates[i];
+    if (!r.eligible) continue;
+    if (ctx.forced.empty()) {
+      std::vector<std::byte> ws(built[i]->workspace_bytes() + 64);
+      r.ms = time_ms(*built[i], ctx, ws.data());
+    }
+    if (best == built.size() || (r.ms >= 0 && r.ms < choice.candidates[best].ms)) best = i;
+  }
+  if (best == built.size()) {
+    std::string names;
+    for (const CandidateReport& r : choice.candidates) names += (names.empty() ? "" : ", ") + r.name;
+    if (ctx.forced.empty()) throw_error(Status::kInternal, "no convolution implementation for " + s.name);
+    throw_error(Status::kInvalidArgument,
+                "forced algorithm '" + ctx.forced + "' is not a candidate for " + s.name + " (candidates: " + names + ")");
+  }
+  choice.impl = std::move(built[best]);
+  return choice;
+}
+
+}  // namespace resnetrs::cpu::fast
