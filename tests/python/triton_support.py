@@ -229,7 +229,8 @@ class _Options(ctypes.Structure):
 class CEngine:
     """A CPU engine of libresnetrs built from a weights file with the options the backend uses."""
 
-    def __init__(self, weights: str, res: int, max_batch: int, nhwc: bool = False):
+    def __init__(self, weights: str, res: int, max_batch: int, nhwc: bool = False, cpu_threads: int = 0,
+                 cpu_winograd: int = 0):
         self.lib = lib = ctypes.CDLL(LIBRESNETRS)
         lib.resnetrs_api_version.restype = ctypes.c_uint32
         lib.resnetrs_last_error.restype = ctypes.c_char_p
@@ -238,6 +239,7 @@ class CEngine:
         self._check(lib.resnetrs_options_init_versioned(ctypes.byref(o), ctypes.c_size_t(ctypes.sizeof(o)),
                                                        ctypes.c_uint32(lib.resnetrs_api_version())))
         o.backend, o.max_batch, o.height, o.width, o.input_layout = 0, max_batch, res, res, int(nhwc)
+        o.cpu_threads, o.cpu_winograd = cpu_threads, cpu_winograd
         self.handle = ctypes.c_void_p()
         self._check(lib.resnetrs_engine_create_from_file(weights.encode(), ctypes.byref(o), ctypes.byref(self.handle)))
         self.res, self.max_batch, self.nhwc = res, max_batch, nhwc
