@@ -42,7 +42,8 @@ ConfigResult run_with_halving(RunSpec spec, const Protocol& protocol, int index,
       }
       if (spec.batch_explicit || spec.batch == 1) {
         r.error = "OUT_OF_MEMORY: batch " + std::to_string(spec.batch) + " does not fit" +
-                  (spec.batch_explicit ? " (--batch given: not halved)" : "");
+                  (!spec.cuda ? " (the CPU backend does not halve batches)"
+                   : spec.batch_explicit ? " (--batch given: not halved)" : "");
       } else {
         std::fprintf(stderr, "[%d/%d] %s batch %d does not fit (OUT_OF_MEMORY): halving\n", index, count, name.c_str(), spec.batch);
         spec.batch /= 2;
