@@ -140,8 +140,14 @@ RESULT_OK = {"params_m": _NUM, "gflops_per_image": (_NUM, None), "release_v100_t
              "outputs_finite": (_BOOL, None), "samples_ms": _LIST}
 MEMORY = {"method": _STR, "peak_bytes": (_INT, None), "after_build_bytes": (_INT, None),
           "after_runs_bytes": (_INT, None), "engine_bytes": (_INT, None)}
-# Optional keys, checked when present (torch_peer writes them; older files lack them).
-RESULT_OPTIONAL = {"compile_mode": (_STR, None), "compile_s": (_NUM, None)}
+# Optional keys, checked when present (torch_peer writes compile_*; resnetrs-bench the backend and
+# the CPU backend's threads and Winograd mode; older files lack them).
+RESULT_OPTIONAL = {"compile_mode": (_STR, None), "compile_s": (_NUM, None), "backend": _STR,
+                   "cpu_threads": (_INT, None), "cpu_winograd": (_STR, None)}
+# The processor's instruction-set flags among CPU_ISA_FLAGS, and RESNETRS_CPU_ISA when it was set.
+ENVIRONMENT_OPTIONAL = {"host_cpu_flags": _LIST, "cpu_isa_env": (_STR, None)}
+CPU_ISA_FLAGS = ("avx2", "fma", "avx512f")
+WINOGRAD_MODES = ("auto", "off", "fast")
 MEMORY_OPTIONAL = {"steady_peak_bytes": (_INT, None)}
 SUMMARY = {k: _NUM for k in STAT_KEYS}
 
@@ -177,6 +183,10 @@ def validation_problems(doc: Any) -> List[str]:
         _check(doc["environment"], ENVIRONMENT, "$.environment", problems)
         if doc["environment"].get("backend") not in ("cuda", "cpu"):
             problems.append("$.environment.backend: expected 'cuda' or 'cpu'")
+        _check(doc["environment"], ENVIRONMENT_OPTIONAL, "$.environment", problems, optional=True)
+        flags = doc["environment"].get("host_cpu_flags")
+        if isinstance(flags, list) and not all(f in CPU_ISA_FLAGS for f in flags):
+            problems.append(f"$.environment.host_cpu_flags: expected a list of {CPU_ISA_FLAGS}, found {flags}")
     if isinstance(doc.get("protocol"), dict):
         _check(doc["protocol"], PROTOCOL, "$.protocol", problems)
         if doc["protocol"].get("clock") not in ("cuda_event", "steady_clock"):
@@ -188,6 +198,13 @@ def validation_problems(doc: Any) -> List[str]:
             continue
         _check(r, RESULT_COMMON, where, problems)
         _check(r, RESULT_OPTIONAL, where, problems, optional=True)
+        if "backend" in r and r["backend"] not in ("cuda", "cpu"):
+            problems.append(f"{where}.backend: expected 'cuda' or 'cpu', found {r['backend']!r}")
+        if _type_ok(r.get("cpu_threads"), _INT) and not 0 <= r["cpu_threads"] <= 1024:
+            problems.append(f"{where}.cpu_threads: expected 0..1024 or null, found {r['cpu_threads']}")
+        if r.get("cpu_winograd") is not None and r.get("cpu_winograd") not in WINOGRAD_MODES:
+            problems.append(f"{where}.cpu_winograd: expected one of {WINOGRAD_MODES} or null, "
+                            f"found {r['cpu_winograd']!r}")
         if r.get("depth") not in DEPTHS:
             problems.append(f"{where}.depth: expected one of {DEPTHS}, found {r.get('depth')!r}")
         if r.get("precision") not in PRECISIONS:

@@ -35,11 +35,18 @@ TABLE_BATCH = 128
 
 
 def variant_label(doc: Dict[str, Any], r: Dict[str, Any]) -> str:
-    """How a series of runs is named: producer/mode, precision, layout, graph."""
+    """How a series of runs is named: producer/mode (ours: the CPU's threads and Winograd mode),
+    precision, layout, graph."""
     if doc["producer"]["name"] == OURS:
         name = "ours"
         if doc["environment"]["backend"] == "cpu":
-            name += " (CPU)"
+            # One series per thread count and Winograd mode (e.g. the scaling from 1 to 2 threads).
+            cpu = []
+            if r.get("cpu_threads"):
+                cpu.append(f"{r['cpu_threads']} thread{'s' if r['cpu_threads'] != 1 else ''}")
+            if r.get("cpu_winograd") not in (None, "auto"):
+                cpu.append(f"winograd {r['cpu_winograd']}")
+            name += " (" + ", ".join(["CPU"] + cpu) + ")"
         extra = " graph" if r["cuda_graph"] else ""
         return f"{name} {r['precision']}{extra}"
     mode = r["mode"].replace("torch-", "torch ")

@@ -12,6 +12,7 @@ const char* const kUsage =
     "usage:\n"
     "  resnetrs-bench                      the release table: 11 configs, batch 128 (halved until it fits),\n"
     "                                      strict fp32 on the GPU; a reduced CPU table when there is no GPU\n"
+    "  resnetrs-bench --backend cpu [--model rs50 --res 160] [--batch 1] [--threads N]   the CPU backend, full protocol\n"
     "  resnetrs-bench --model rs152 [--res 256] [--batch 128]   one config\n"
     "  resnetrs-bench infer --weights FILE.h5 --input X.npy --output LOGITS.npy [--backend cpu|cuda] [--layout nchw|nhwc]\n"
     "\n"
@@ -20,16 +21,23 @@ const char* const kUsage =
     "                           with --model, only that model's release configs)\n"
     "  --model rs50|rs101|rs152|rs200|rs270|rs350|rs420\n"
     "  --res N                  input resolution, 32..4096 (single config; default: the model's first release resolution)\n"
-    "  --batch N                batch size; no halving on OOM when given (default 128, halved on OOM; CPU table: 2)\n"
+    "  --batch N                batch size; no halving on OOM when given (default 128, halved on OOM;\n"
+    "                           --backend cpu: 1; reduced CPU table: 2)\n"
     "  --weights FILE.h5        a resnetrs-weights file instead of synthetic weights (needs --model in table mode)\n"
     "  --precision fp32|tf32|fp16|bf16|fp32x3   default fp32 (strict: no TF32); a comma-separated list runs\n"
     "                           each config in each precision (--precision fp32,tf32,fp16); fp16, bf16 and\n"
     "                           fp32x3 need a build with -DRESNETRS_UNVERIFIED_GPU=ON (docs/cuda-engine.md):\n"
     "                           a precision the library refuses is an error row, the others still run\n"
-    "  --backend cuda|cpu       default: cuda when a CUDA device exists, else the reduced CPU table\n"
+    "  --backend cuda|cpu       default: cuda when a CUDA device exists, else the reduced CPU table;\n"
+    "                           cpu: the configs asked for (the release table, or --model/--res) on the CPU\n"
+    "                           backend with the full protocol\n"
+    "  --threads N              CPU backend: threads of one run, 0..1024 (default 0: the cores this process may\n"
+    "                           run on); the JSON records what the engine resolved\n"
+    "  --winograd auto|off|fast CPU backend: Winograd 3x3 convolutions (default auto: only where as exact as the\n"
+    "                           direct convolution; fast: wherever faster, less exact)\n"
     "  --warmup-ms MS           warm-up by time before timing, at least one run (default 200)\n"
-    "  --iterations N           time at least N runs (default 10; CPU table 3)\n"
-    "  --duration-s S           and at least S seconds (default 1 for the table, 3 for one config; CPU table 0)\n"
+    "  --iterations N           time at least N runs (default 10; reduced CPU table 3)\n"
+    "  --duration-s S           and at least S seconds (default 1 for the table, 3 for one config; reduced CPU table 0)\n"
     "  --cuda-graph on|off      replay the forward pass as a CUDA graph (default on)\n"
     "  --tuning-cache FILE      cache of algorithm choices, read and written by the engine\n"
     "  --json FILE              write every number and the environment as JSON (docs/benchmarks.md)\n"
@@ -133,7 +141,7 @@ int parse_model(const std::string& value) {
 BenchArgs parse_bench_args(int argc, char** argv, int first) {
   auto f = split_flags(argc, argv, first,
                        {"model", "res", "batch", "weights", "precision", "backend", "warmup-ms", "iterations", "duration-s",
-                        "cuda-graph", "json", "tuning-cache"},
+                        "cuda-graph", "json", "tuning-cache", "threads", "winograd"},
                        {"table"});
   BenchArgs a;
   for (int i = 0; i < argc; ++i) a.argv.push_back(argv[i]);
@@ -152,6 +160,8 @@ BenchArgs parse_bench_args(int argc, char** argv, int first) {
   if (f.count("cuda-graph")) a.cuda_graph = one_of("cuda-graph", f["cuda-graph"], {"on", "off"}) == "on";
   if (f.count("json")) a.json_path = f["json"];
   if (f.count("tuning-cache")) a.tuning_cache = f["tuning-cache"];
+  if (f.count("threads")) a.threads = to_int("threads", f["threads"], 0, 1024);
+  if (f.count("winograd")) a.winograd = one_of("winograd", f["winograd"], {"auto", "off", "fast"});
 
   if (a.table && a.resolution) throw UsageError("--res selects one config; it cannot be combined with --table");
   const bool table_mode = a.table || (!a.depth && !a.resolution);
@@ -159,6 +169,9 @@ BenchArgs parse_bench_args(int argc, char** argv, int first) {
     throw UsageError("--weights in table mode needs --model (the file holds one model; the table runs its release configs)");
   }
   if (!table_mode && !a.depth && a.weights.empty()) throw UsageError("--res needs --model (or --weights)");
+  if (a.backend == BackendChoice::kCuda && (a.threads || a.winograd)) {
+    throw UsageError(std::string(a.threads ? "--threads" : "--winograd") + " applies to the CPU backend, not --backend cuda");
+  }
   for (const std::string& p : a.precisions) {
     if (p != "fp32" && a.backend == BackendChoice::kCpu) throw UsageError("--precision " + p + ": the CPU backend has fp32 only");
   }

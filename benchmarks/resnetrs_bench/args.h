@@ -33,6 +33,8 @@ struct BenchArgs {
   bool cuda_graph = true;              // --cuda-graph on|off
   std::string json_path;               // --json FILE
   std::string tuning_cache;            // --tuning-cache FILE
+  std::optional<int> threads;          // --threads N (CPU backend; 0: the cores this process may run on)
+  std::optional<std::string> winograd; // --winograd auto|off|fast (CPU backend; unset: auto)
   std::vector<std::string> argv;       // the command line, for the JSON record
 };
 

@@ -16,6 +16,7 @@ namespace {
 constexpr int kTableBatch = 128;  // the release measured batch 128 halved until it fit; so do we
 constexpr int kCpuTableBatch = 2;
 constexpr int kCpuTableResolution = 64;  // small enough for a CI machine, large enough to be a real run
+constexpr int kCpuBatch = 1;  // --backend cpu without --batch: one image per run (latency), never halved
 
 // One config with OOM halving: the batch halves until it fits, unless the user fixed it.
 ConfigResult run_with_halving(RunSpec spec, const Protocol& protocol, int index, int count) {
@@ -34,13 +35,15 @@ ConfigResult run_with_halving(RunSpec spec, const Protocol& protocol, int index,
         r = std::move(*got);
         r.batch_requested = requested;
         r.batch_halvings = halvings;
-        std::fprintf(stderr, "[%d/%d] %s batch %d: median %.2f ms, %.1f images/s, build %.1f s\n", index, count, name.c_str(),
-                     r.batch, r.latency_ms.median, r.images_per_s, r.build_s);
+        const std::string threads = r.cpu_threads ? ", " + std::to_string(*r.cpu_threads) + " threads" : "";
+        std::fprintf(stderr, "[%d/%d] %s batch %d: median %.2f ms, %.1f images/s, build %.1f s%s\n", index, count,
+                     name.c_str(), r.batch, r.latency_ms.median, r.images_per_s, r.build_s, threads.c_str());
         return r;
       }
       if (spec.batch_explicit || spec.batch == 1) {
         r.error = "OUT_OF_MEMORY: batch " + std::to_string(spec.batch) + " does not fit" +
-                  (spec.batch_explicit ? " (--batch given: not halved)" : "");
+                  (!spec.cuda ? " (the CPU backend does not halve batches)"
+                   : spec.batch_explicit ? " (--batch given: not halved)" : "");
       } else {
         std::fprintf(stderr, "[%d/%d] %s batch %d does not fit (OUT_OF_MEMORY): halving\n", index, count, name.c_str(), spec.batch);
         spec.batch /= 2;
@@ -71,10 +74,20 @@ int run_bench(const BenchArgs& a) {
     std::fprintf(stderr, "resnetrs-bench: --backend cuda: no CUDA device (%s)\n", why_no_gpu.c_str());
     return 1;
   }
+  const bool cpu_flags = a.threads || a.winograd;
+  if (have_gpu && cpu_flags) {  // the CUDA backend would run: the CPU flags would mean nothing
+    std::fprintf(stderr, "resnetrs-bench: %s applies to the CPU backend and a CUDA device was found: add --backend cpu\n",
+                 a.threads ? "--threads" : "--winograd");
+    return 2;
+  }
   const bool cuda = have_gpu;
   const bool table_mode = a.table || (!a.depth && !a.resolution);
-  // With no GPU and no explicit backend, the table shrinks to something a CPU finishes quickly.
-  const bool reduced = table_mode && !cuda;
+  // With no GPU and no flag that asks for the CPU (--backend cpu, --threads, --winograd), the
+  // table shrinks to something a CPU finishes quickly; otherwise the configs asked for run with
+  // the full protocol.
+  const bool reduced = table_mode && !cuda && a.backend == BackendChoice::kAuto && !cpu_flags;
+  // On the CPU a batch is never halved (host memory), and one image per run is the default.
+  const bool cpu_full = !cuda && !reduced;
   if (reduced && a.backend == BackendChoice::kAuto) {
     std::printf("no CUDA device: running a reduced table on the CPU backend\n");
     std::fflush(stdout);
@@ -85,6 +98,8 @@ int run_bench(const BenchArgs& a) {
   base.weights = a.weights;
   base.cuda_graph = a.cuda_graph;
   base.tuning_cache = a.tuning_cache;
+  base.cpu_threads = a.threads.value_or(0);
+  base.cpu_winograd = a.winograd.value_or("auto");
 
   std::vector<RunSpec> configs;
   if (reduced) {
@@ -111,16 +126,16 @@ int run_bench(const BenchArgs& a) {
       RunSpec s = base;
       s.depth = c.depth;
       s.resolution = c.resolution;
-      s.batch = a.batch.value_or(kTableBatch);
-      s.batch_explicit = a.batch.has_value();
+      s.batch = a.batch.value_or(cpu_full ? kCpuBatch : kTableBatch);
+      s.batch_explicit = a.batch.has_value() || cpu_full;
       configs.push_back(s);
     }
   } else {
     RunSpec s = base;
     s.depth = a.depth.value_or(0);
     s.resolution = a.resolution.value_or(a.depth ? default_resolution(*a.depth) : 224);
-    s.batch = a.batch.value_or(kTableBatch);
-    s.batch_explicit = a.batch.has_value();
+    s.batch = a.batch.value_or(cpu_full ? kCpuBatch : kTableBatch);
+    s.batch_explicit = a.batch.has_value() || cpu_full;
     configs.push_back(s);
   }
   // Each config in each precision, a config's precisions side by side.
@@ -144,6 +159,8 @@ int run_bench(const BenchArgs& a) {
   rec.weights = a.weights;
   rec.cuda = cuda;
   rec.reduced_cpu_table = reduced;
+  rec.cpu_threads = base.cpu_threads;
+  rec.cpu_winograd = base.cpu_winograd;
   rec.protocol = protocol;
   rec.environment = collect_environment(cuda, 0);
   print_header(stdout, rec);

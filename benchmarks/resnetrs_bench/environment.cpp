@@ -1,6 +1,8 @@
 #include "environment.h"
 
+#include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "api_check.h"
@@ -13,6 +15,24 @@ std::string triple_version_string(int v) {
   return std::to_string(v / 10000) + "." + std::to_string((v % 10000) / 100) + "." + std::to_string(v % 100);
 }
 
+const char* const kCpuIsaFlags[3] = {"avx2", "fma", "avx512f"};
+
+std::vector<std::string> isa_flags_of(const std::string& flags_line) {
+  std::istringstream words(flags_line);
+  std::vector<std::string> have;
+  for (std::string w; words >> w;) have.push_back(w);
+  std::vector<std::string> out;
+  for (const char* flag : kCpuIsaFlags) {
+    for (const std::string& w : have) {
+      if (w == flag) {
+        out.push_back(flag);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 namespace {
 
 // CMake joins empty and set flag variables with spaces: " -O3 -DNDEBUG".
@@ -22,16 +42,23 @@ std::string trimmed(const std::string& s) {
   return s.substr(b, s.find_last_not_of(' ') - b + 1);
 }
 
-std::string host_cpu_name() {
+// The value of the first /proc/cpuinfo line whose key is `key` ("model name", "flags"), or "".
+std::string cpuinfo_value(const std::string& key) {
   std::ifstream f("/proc/cpuinfo");
   std::string line;
   while (std::getline(f, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const size_t colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
-    }
+    if (line.rfind(key, 0) != 0) continue;
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos || line.find_first_not_of(" \t", key.size()) != colon) continue;
+    const size_t start = line.find_first_not_of(' ', colon + 1);
+    return start == std::string::npos ? std::string() : line.substr(start);
   }
-  return "unknown";
+  return {};
+}
+
+std::string host_cpu_name() {
+  const std::string name = cpuinfo_value("model name");
+  return name.empty() ? "unknown" : name;
 }
 
 }  // namespace
@@ -41,6 +68,8 @@ Environment collect_environment(bool cuda, int device) {
   env.backend = cuda ? "cuda" : "cpu";
   env.host_cpu = host_cpu_name();
   env.host_cores = int(std::thread::hardware_concurrency());
+  env.host_cpu_flags = isa_flags_of(cpuinfo_value("flags"));
+  if (const char* isa = std::getenv("RESNETRS_CPU_ISA")) env.cpu_isa_env = isa;
 
   resnetrs_build_info_t b{};
   b.struct_size = sizeof(b);

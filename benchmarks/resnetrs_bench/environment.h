@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "resnetrs/resnetrs.h"
 
@@ -20,13 +21,23 @@ struct Environment {
   std::optional<std::string> cuda_runtime_version;  // the runtime libresnetrs runs on
   std::optional<std::string> cudnn_version;         // loaded at run time
   std::optional<std::string> cublas_version;
-  std::string host_cpu;
+  std::string host_cpu;  // /proc/cpuinfo "model name"
   int host_cores = 0;
+  // The instruction-set flags of /proc/cpuinfo that decide which CPU kernels can run, of
+  // kCpuIsaFlags, in that order (those the processor has).
+  std::vector<std::string> host_cpu_flags;
+  std::optional<std::string> cpu_isa_env;  // RESNETRS_CPU_ISA when set (it forces the CPU kernels' ISA)
   // The library build.
   std::string library_version, git_commit, build_type, cuda_architectures, cxx_flags, cuda_flags, compiler;
   std::string cudnn_version_compiled;
   int api_version = 0;
 };
+
+// The /proc/cpuinfo flags recorded in host_cpu_flags.
+extern const char* const kCpuIsaFlags[3];  // "avx2", "fma", "avx512f"
+
+// Of kCpuIsaFlags, those in a /proc/cpuinfo "flags" line's value (space-separated), in kCpuIsaFlags' order.
+std::vector<std::string> isa_flags_of(const std::string& flags_line);
 
 // True when a CUDA device can be used; otherwise `why` says why not.
 bool cuda_device_available(std::string* why);

@@ -23,6 +23,8 @@ struct RunSpec {
   bool cuda_graph = true;
   std::string tuning_cache;
   int device = 0;
+  int cpu_threads = 0;                 // requested (0: the cores this process may run on)
+  std::string cpu_winograd = "auto";  // auto | off | fast
 };
 
 // trtexec's protocol: warm-up by wall time (at least one run), then at least `min_iterations`
@@ -66,6 +68,7 @@ struct ConfigResult {
   double load_s = 0, engine_build_s = 0, tune_s = 0;  // the engine's own breakdown
   MemoryReport memory;
   std::optional<bool> outputs_finite;  // logits of the last run all finite
+  std::optional<int> cpu_threads;      // CPU backend: the threads the engine resolved (its info)
 };
 
 }  // namespace bench

@@ -66,6 +66,8 @@ ordered_json environment(const Environment& e) {
           {"cublas_version", or_null(e.cublas_version)},
           {"host_cpu", e.host_cpu},
           {"host_cores", e.host_cores},
+          {"host_cpu_flags", e.host_cpu_flags},
+          {"cpu_isa_env", or_null(e.cpu_isa_env)},
           {"software", software}};
 }
 
@@ -78,6 +80,9 @@ ordered_json result(const ConfigResult& r, bool cuda) {
       {"precision", r.spec.precision},
       {"layout", "nchw"},
       {"cuda_graph", cuda && r.spec.cuda_graph},
+      {"backend", cuda ? "cuda" : "cpu"},
+      {"cpu_threads", cuda ? ordered_json(nullptr) : or_null(r.cpu_threads)},
+      {"cpu_winograd", cuda ? ordered_json(nullptr) : ordered_json(r.spec.cpu_winograd)},
       {"weights", r.spec.weights.empty() ? "synthetic:seed=" + std::to_string(r.spec.seed) : r.spec.weights},
       {"batch_requested", r.batch_requested},
       {"batch", r.batch},

@@ -21,6 +21,8 @@ struct RunRecord {
   Protocol protocol;
   bool cuda = true;
   bool reduced_cpu_table = false;
+  int cpu_threads = 0;                // requested (--threads; 0: the cores this process may run on)
+  std::string cpu_winograd = "auto";  // --winograd
   std::vector<ConfigResult> results;
 };
 

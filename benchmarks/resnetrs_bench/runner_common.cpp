@@ -24,6 +24,10 @@ resnetrs_options_t engine_options(const RunSpec& spec) {
   o.input_layout = RESNETRS_LAYOUT_NCHW;
   o.cuda_graph = spec.cuda_graph ? 1 : 0;
   o.tuning_cache_path = spec.tuning_cache.empty() ? nullptr : spec.tuning_cache.c_str();
+  o.cpu_threads = spec.cpu_threads;
+  o.cpu_winograd = spec.cpu_winograd == "off"    ? RESNETRS_CPU_WINOGRAD_OFF
+                   : spec.cpu_winograd == "fast" ? RESNETRS_CPU_WINOGRAD_FAST
+                                                 : RESNETRS_CPU_WINOGRAD_AUTO;
   return o;
 }
 
@@ -51,6 +55,7 @@ void fill_from_info(const resnetrs_engine_info_t& info, ConfigResult& r) {
   r.engine_build_s = info.build_ms / 1000.0;
   r.tune_s = info.tune_ms / 1000.0;
   r.v100_train_step_s = v100_train_step_s(r.spec.depth, r.spec.resolution);
+  if (info.backend == RESNETRS_BACKEND_CPU) r.cpu_threads = info.cpu_threads;
 }
 
 void fill_timing(const TimedRuns& runs, const std::vector<float>& last_logits, ConfigResult& r) {

@@ -45,6 +45,14 @@ void print_header(std::FILE* out, const RunRecord& rec) {
   }
   std::fprintf(out, "engine: precision %s, CUDA graph %s, weights %s\n", precisions.empty() ? "fp32" : precisions.c_str(),
                rec.cuda ? (rec.cuda_graph ? "on" : "off") : "n/a", rec.weights.empty() ? "synthetic" : rec.weights.c_str());
+  if (!rec.cuda) {
+    const std::string threads = rec.cpu_threads > 0 ? std::to_string(rec.cpu_threads) : "all the cores this process may run on";
+    std::string flags;
+    for (const std::string& f : e.host_cpu_flags) flags += (flags.empty() ? "" : " ") + f;
+    std::fprintf(out, "cpu: threads %s, winograd %s; processor flags: %s%s%s\n", threads.c_str(), rec.cpu_winograd.c_str(),
+                 flags.empty() ? "none of avx2 fma avx512f" : flags.c_str(), e.cpu_isa_env ? ", RESNETRS_CPU_ISA=" : "",
+                 e.cpu_isa_env ? e.cpu_isa_env->c_str() : "");
+  }
 }
 
 void print_table(std::FILE* out, const RunRecord& rec) {

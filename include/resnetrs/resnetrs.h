@@ -35,6 +35,9 @@
  * API version 2 added the image functions, RESNETRS_STATUS_IMAGE_INVALID and
  * resnetrs_engine_info_t.train_resolution; callers compiled against version 1 keep working.
  * API version 3 added resnetrs_weights_read_info() and resnetrs_weights_info_t.
+ * API version 4 added resnetrs_options_t.cpu_threads and .cpu_winograd (resnetrs_cpu_winograd_t) and
+ * resnetrs_engine_info_t.cpu_threads; options from callers compiled against versions 1-3 (their
+ * shorter struct_size) keep working and get the defaults of the new fields.
  */
 #ifndef RESNETRS_RESNETRS_H
 #define RESNETRS_RESNETRS_H
@@ -46,7 +49,7 @@
 #define RESNETRS_VERSION_MINOR 1
 #define RESNETRS_VERSION_PATCH 0
 /* The binary interface of this header: raised whenever a struct or a signature changes. */
-#define RESNETRS_API_VERSION 3
+#define RESNETRS_API_VERSION 4
 
 /* Export marker: the library is built with hidden visibility and exports only these. */
 #if defined(_WIN32)
@@ -92,7 +95,7 @@ typedef enum resnetrs_status {
 } resnetrs_status_t;
 
 typedef enum resnetrs_backend {
-  RESNETRS_BACKEND_CPU = 0, /* float32 reference engine on the host (OpenBLAS) */
+  RESNETRS_BACKEND_CPU = 0, /* float32 engine on the host's cores (docs/cpu-engine.md) */
   RESNETRS_BACKEND_CUDA = 1 /* cuDNN/cuBLAS engine on an NVIDIA GPU */
 } resnetrs_backend_t;
 
@@ -110,6 +113,14 @@ typedef enum resnetrs_layout {
   RESNETRS_LAYOUT_NCHW = 0, /* input [batch, 3, height, width] */
   RESNETRS_LAYOUT_NHWC = 1  /* input [batch, height, width, 3] */
 } resnetrs_layout_t;
+
+/* Winograd convolutions of the CPU backend (its 3x3 stride-1 layers; API version 4). */
+typedef enum resnetrs_cpu_winograd {
+  RESNETRS_CPU_WINOGRAD_AUTO = 0, /* per layer, only where its measured error stays within 2x the direct
+                                     convolution's and it is faster (the default) */
+  RESNETRS_CPU_WINOGRAD_OFF = 1,  /* never: direct convolutions only */
+  RESNETRS_CPU_WINOGRAD_FAST = 2  /* wherever it is faster, whatever its error (opt-in, less exact) */
+} resnetrs_cpu_winograd_t;
 
 /* An engine: one network, built for one backend, maximum batch and input resolution. Opaque. */
 typedef struct resnetrs_engine resnetrs_engine_t;
@@ -132,6 +143,10 @@ typedef struct resnetrs_options {
   int32_t cuda_graph;           /* 1: replay the forward pass as a CUDA graph; 0: launch eagerly; default 1 */
   size_t workspace_cap_bytes;   /* cap on the cuDNN workspace of one convolution; default 256 MiB */
   const char* tuning_cache_path;/* file caching algorithm choices between runs; NULL or "" = none; copied */
+  /* API version 4 (a caller compiled against 1-3 gets the defaults): */
+  int32_t cpu_threads;          /* threads of one CPU run, 0..1024; 0 (default) = the cores this process may
+                                   run on (its CPU affinity); ignored by the CUDA backend */
+  int32_t cpu_winograd;         /* resnetrs_cpu_winograd_t; default RESNETRS_CPU_WINOGRAD_AUTO; CPU backend only */
 } resnetrs_options_t;
 
 /* What an engine was built for and what it cost. The caller sets struct_size before the call. */
@@ -154,6 +169,7 @@ typedef struct resnetrs_engine_info {
   double build_ms;           /* wall time to build the engine, tuning included */
   double tune_ms;            /* of build_ms, the time spent choosing algorithms (0 when cached or none) */
   int32_t train_resolution;  /* the weights file's train_resolution (e.g. 160), 0 if unknown or synthetic (API 2) */
+  int32_t cpu_threads;       /* threads a CPU run uses (cpu_threads resolved); 0 on the CUDA backend (API 4) */
 } resnetrs_engine_info_t;
 
 /* Facts about this library build and the CUDA libraries it runs with. All strings are static.

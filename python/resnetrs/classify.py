@@ -19,7 +19,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from . import _core
-from ._cli import OneLineParser, add_engine_arguments, parse_command_line, run_command
+from ._cli import OneLineParser, add_engine_arguments, engine_options, parse_command_line, run_command
 from .errors import Error, InvalidArgumentError
 from .images import load_image
 from .labels import imagenet_classes
@@ -89,8 +89,7 @@ def classify(args: argparse.Namespace) -> int:
     n = len(args.images)
     try:
         size = args.size or trained_resolution(args.weights) or DEFAULT_SIZE
-        engine = _core.Engine(args.weights, backend=args.backend, precision=args.precision,
-                              max_batch=min(args.batch, n), resolution=size)
+        engine = _core.Engine(args.weights, max_batch=min(args.batch, n), resolution=size, **engine_options(args))
     except Error as e:
         print(f"{PROG}: error: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
@@ -139,7 +138,7 @@ def _print(results: Sequence[Dict[str, object]], args: argparse.Namespace, info)
     if args.json:
         doc = {"weights": os.path.abspath(args.weights), "depth": info.depth, "resolution": [info.height, info.width],
                "preprocess": args.preprocess, "backend": info.backend, "precision": info.precision,
-               "results": list(results)}
+               "cpu_threads": info.cpu_threads, "results": list(results)}
         json.dump(doc, sys.stdout, indent=1)
         sys.stdout.write("\n")
         return

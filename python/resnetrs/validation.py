@@ -19,7 +19,7 @@ import time
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from . import _core
-from ._cli import OneLineParser, add_engine_arguments, parse_command_line, run_command
+from ._cli import OneLineParser, add_engine_arguments, engine_options, parse_command_line, run_command
 from .classify import DEFAULT_SIZE, trained_resolution
 from .dataset import Sample, read_dataset
 from .errors import Error, InvalidArgumentError
@@ -65,6 +65,7 @@ class ValidationResult:
     backend: str
     precision: str
     predictions: List[Optional[Prediction]]  # per sample, in data set order; None where it failed
+    cpu_threads: int = 0         # threads of a CPU engine's runs (EngineInfo.cpu_threads); 0 on cuda
 
     @property
     def top1(self) -> float:
@@ -102,7 +103,7 @@ class ValidationResult:
              "engine_s": self.engine_s, "decode_s": self.decode_s, "wait_s": self.wait_s, "workers": self.workers,
              "batch": self.batch, "depth": self.depth, "resolution": list(self.resolution),
              "preprocess": self.preprocess, "backend": self.backend, "precision": self.precision,
-             "failures": self.failures_as_dicts()}
+             "cpu_threads": self.cpu_threads, "failures": self.failures_as_dicts()}
         if predictions:
             d["predictions"] = [None if p is None else {"image": p.path, "label": p.label, "top": list(p.top),
                                                         "probs": list(p.probs)} for p in self.predictions]
@@ -178,7 +179,7 @@ def run(engine, samples: Sequence[Sample], *, batch: int, workers: Optional[int]
     seconds = time.perf_counter() - start
     return ValidationResult(len(samples), classified, correct1, correct5, failed, seconds, engine_s, decode_s, wait_s,
                             workers, batch, info.depth, (info.height, info.width), preprocess, info.backend,
-                            info.precision, predictions)
+                            info.precision, predictions, info.cpu_threads)
 
 
 def _samples(data: Union[str, "os.PathLike[str]", Sequence[Tuple[str, int]]], images: Optional[str]) -> List[Sample]:
@@ -191,14 +192,15 @@ def validate(weights: Union[str, "os.PathLike[str]", "_core.Engine"],
              data: Union[str, "os.PathLike[str]", Sequence[Tuple[str, int]]], *, batch: int = 32,
              workers: Optional[int] = None, size: Optional[int] = None, preprocess: str = "release",
              crop_pct: Optional[float] = None, backend: str = "auto", precision: str = "fp32",
-             images: Optional[str] = None, progress: bool = False) -> ValidationResult:
+             threads: Optional[int] = None, winograd: str = "auto", images: Optional[str] = None,
+             progress: bool = False) -> ValidationResult:
     """Top-1 / top-5 accuracy of `weights` (a weights file, or an open Engine) on `data`: a class
     folder, a list file, the devkit's ground-truth file (resnetrs.read_dataset; `images` is the image
     folder of the two file forms) or a sequence of (path, class index) pairs.
 
     size: the input resolution (default: the weights' trained resolution, else 224; an Engine's
     own). preprocess, crop_pct: as resnetrs.load_image. workers: decoding threads (default: the
-    cores). Images that fail to decode are in result.failed; the run goes on."""
+    cores). backend, precision, threads, winograd: as resnetrs.Engine (not used with an Engine). Images that fail to decode are in result.failed; the run goes on."""
     samples = _samples(data, images)
     if batch < 1:
         raise InvalidArgumentError(f"batch {batch}: expected >= 1")
@@ -210,7 +212,8 @@ def validate(weights: Union[str, "os.PathLike[str]", "_core.Engine"],
                        preprocess=preprocess, crop_pct=crop_pct, on_batch=on_batch)
         size = size or trained_resolution(os.fspath(weights)) or DEFAULT_SIZE
         batch = min(batch, len(samples))
-        with _core.Engine(weights, backend=backend, precision=precision, max_batch=batch, resolution=size) as engine:
+        with _core.Engine(weights, backend=backend, precision=precision, max_batch=batch, resolution=size,
+                          threads=threads, winograd=winograd) as engine:
             return run(engine, samples, batch=batch, workers=workers, preprocess=preprocess, crop_pct=crop_pct,
                        on_batch=on_batch)
     finally:
@@ -297,8 +300,7 @@ def _validate_cli(args: argparse.Namespace) -> int:
     size = args.size or trained_resolution(args.weights) or DEFAULT_SIZE
     batch = min(args.batch, len(samples))
     try:
-        engine = _core.Engine(args.weights, backend=args.backend, precision=args.precision, max_batch=batch,
-                              resolution=size)
+        engine = _core.Engine(args.weights, max_batch=batch, resolution=size, **engine_options(args))
     except Error as e:
         print(f"{PROG}: error: {type(e).__name__}: {e}", file=sys.stderr)
         return 1

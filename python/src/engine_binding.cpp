@@ -38,6 +38,8 @@ struct EngineArgs {
   bool cuda_graph = true;
   std::optional<std::filesystem::path> tuning_cache;
   int device = 0;
+  int threads = 0;  // CPU backend: 0 = the cores this process may run on
+  std::string winograd = "auto";
 };
 
 // Python's view of resnetrs_engine_info_t.
@@ -49,6 +51,7 @@ struct EngineInfo {
   size_t device_bytes = 0;
   double load_ms = 0, build_ms = 0, tune_ms = 0;
   int train_resolution = 0;
+  int cpu_threads = 0;
 };
 
 const char* precision_name(int32_t p) {
@@ -85,6 +88,7 @@ EngineInfo to_python_info(const resnetrs_engine_info_t& c) {
   // Interface B (images in the C API) appends train_resolution to the info struct.
   i.train_resolution = c.train_resolution;
 #endif
+  i.cpu_threads = c.cpu_threads;
   return i;
 }
 
@@ -124,6 +128,16 @@ resnetrs_options_t to_c_options(const EngineArgs& a, std::string& tuning_cache_s
   }
   o.cuda_graph = a.cuda_graph ? 1 : 0;
   o.device = a.device;
+  o.cpu_threads = a.threads;
+  if (a.winograd == "auto") {
+    o.cpu_winograd = RESNETRS_CPU_WINOGRAD_AUTO;
+  } else if (a.winograd == "off") {
+    o.cpu_winograd = RESNETRS_CPU_WINOGRAD_OFF;
+  } else if (a.winograd == "fast") {
+    o.cpu_winograd = RESNETRS_CPU_WINOGRAD_FAST;
+  } else {
+    raise_invalid("winograd='" + a.winograd + "': expected 'auto', 'off' or 'fast'");
+  }
   if (a.tuning_cache) {
     tuning_cache_storage = a.tuning_cache->string();
     o.tuning_cache_path = tuning_cache_storage.c_str();
@@ -355,20 +369,42 @@ class Engine {
   std::shared_mutex mutex_;  // shared by runs, exclusive for close()
 };
 
+// threads=: None or an int 0..1024 (0 and None: the cores this process may run on). Checked here,
+// before the C API checks it again, so that the message names the Python argument.
+int parse_threads(nb::handle threads) {
+  if (threads.is_none()) return 0;
+  const std::string expected = ": expected None or 0 (the cores this process may run on) or an int 1..1024";
+  // Any integer (int, numpy.int64: operator.index), but not a bool, a float or a string.
+  if (PyBool_Check(threads.ptr()) || !PyIndex_Check(threads.ptr())) {
+    raise_invalid("threads=" + nb::cast<std::string>(nb::repr(threads)) + expected);
+  }
+  nb::object index = nb::steal(PyNumber_Index(threads.ptr()));
+  if (!index.is_valid()) throw nb::python_error();
+  int overflow = 0;
+  const long long value = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
+  if (overflow != 0 || value < 0 || value > 1024) {
+    raise_invalid("threads=" + nb::cast<std::string>(nb::repr(threads)) + expected);
+  }
+  return int(value);
+}
+
 EngineArgs make_args(std::string backend, std::string precision, int max_batch, Resolution resolution, std::string layout,
-                     bool cuda_graph, std::optional<std::filesystem::path> tuning_cache, int device) {
+                     bool cuda_graph, std::optional<std::filesystem::path> tuning_cache, int device,
+                     nb::handle threads, std::string winograd) {
   return EngineArgs{std::move(backend), std::move(precision), max_batch, resolution, std::move(layout),
-                    cuda_graph, std::move(tuning_cache), device};
+                    cuda_graph, std::move(tuning_cache), device, parse_threads(threads), std::move(winograd)};
 }
 
 const char* const kEngineDoc =
     "An inference engine: one ResNet-RS network built for a backend, a maximum batch, an input resolution\n"
     "and layout (resnetrs_engine_t of the C API).\n\n"
     "Engine(weights, backend='auto', precision='fp32', max_batch=1, resolution=224, layout='nchw',\n"
-    "       cuda_graph=True, tuning_cache=None, device=0)\n\n"
+    "       cuda_graph=True, tuning_cache=None, device=0, threads=None, winograd='auto')\n\n"
     "weights: a resnetrs-weights HDF5 file (see `resnetrs convert`). backend: 'cuda', 'cpu', or 'auto'\n"
     "(cuda when a CUDA device exists, else cpu). precision: 'fp32' (strict) or 'tf32' (cuda only).\n"
     "resolution: S or (H, W). layout: 'nchw' ([N,3,H,W] input) or 'nhwc' ([N,H,W,3]).\n"
+    "threads (cpu backend): threads of one run, None or 0 = the cores this process may run on.\n"
+    "winograd (cpu backend): 'auto' (where as exact as the direct convolution), 'off', or 'fast' (less exact).\n"
     "engine(x) classifies a batch of float32 pixels on the 0..255 scale in host memory and returns the\n"
     "logits [N, num_classes] as a numpy array. Use it as a context manager, or call close().";
 
@@ -397,13 +433,15 @@ void bind_engine(nb::module_& m) {
       .def_ro("tune_ms", &EngineInfo::tune_ms, "of build_ms, time spent choosing algorithms")
       .def_ro("train_resolution", &EngineInfo::train_resolution,
               "resolution the weights were trained at (from the weights file); 0 if unknown")
+      .def_ro("cpu_threads", &EngineInfo::cpu_threads, "threads a CPU run uses (threads= resolved); 0 on cuda")
       .def("__repr__", [](const EngineInfo& i) {
         return "EngineInfo(depth=" + std::to_string(i.depth) + ", num_classes=" + std::to_string(i.num_classes) +
                ", resolution=(" + std::to_string(i.height) + ", " + std::to_string(i.width) + "), layout='" + i.layout +
                "', max_batch=" + std::to_string(i.max_batch) + ", backend='" + i.backend + "', precision='" +
                i.precision + "', device=" + std::to_string(i.device) + ", device_bytes=" + std::to_string(i.device_bytes) +
                ", build_ms=" + std::to_string(i.build_ms) + ", tune_ms=" + std::to_string(i.tune_ms) +
-               ", train_resolution=" + std::to_string(i.train_resolution) + ")";
+               ", train_resolution=" + std::to_string(i.train_resolution) + ", cpu_threads=" +
+               std::to_string(i.cpu_threads) + ")";
       });
 
   // The binding's decisions as plain functions, for the host tests (device_policy.h).
@@ -428,25 +466,29 @@ void bind_engine(nb::module_& m) {
           "__init__",
           [](Engine* self, const std::filesystem::path& weights, std::string backend, std::string precision, int max_batch,
              Resolution resolution, std::string layout, bool cuda_graph, std::optional<std::filesystem::path> tuning_cache,
-             int device) {
+             int device, nb::object threads, std::string winograd) {
             new (self) Engine(weights, 0, 0,
                               make_args(std::move(backend), std::move(precision), max_batch, resolution, std::move(layout),
-                                        cuda_graph, std::move(tuning_cache), device));
+                                        cuda_graph, std::move(tuning_cache), device, threads, std::move(winograd)));
           },
           nb::arg("weights"), nb::arg("backend") = "auto", nb::arg("precision") = "fp32", nb::arg("max_batch") = 1,
           nb::arg("resolution") = 224, nb::arg("layout") = "nchw", nb::arg("cuda_graph") = true,
-          nb::arg("tuning_cache") = nb::none(), nb::arg("device") = 0)
+          nb::arg("tuning_cache") = nb::none(), nb::arg("device") = 0, nb::arg("threads") = nb::none(),
+          nb::arg("winograd") = "auto")
       .def_static(
           "synthetic",
           [](int depth, uint64_t seed, std::string backend, std::string precision, int max_batch, Resolution resolution,
-             std::string layout, bool cuda_graph, std::optional<std::filesystem::path> tuning_cache, int device) {
+             std::string layout, bool cuda_graph, std::optional<std::filesystem::path> tuning_cache, int device,
+             nb::object threads, std::string winograd) {
             return std::make_unique<Engine>(std::nullopt, depth, seed,
                                             make_args(std::move(backend), std::move(precision), max_batch, resolution,
-                                                      std::move(layout), cuda_graph, std::move(tuning_cache), device));
+                                                      std::move(layout), cuda_graph, std::move(tuning_cache), device,
+                                                      threads, std::move(winograd)));
           },
           nb::arg("depth"), nb::arg("seed") = 0, nb::kw_only(), nb::arg("backend") = "auto", nb::arg("precision") = "fp32",
           nb::arg("max_batch") = 1, nb::arg("resolution") = 224, nb::arg("layout") = "nchw", nb::arg("cuda_graph") = true,
-          nb::arg("tuning_cache") = nb::none(), nb::arg("device") = 0,
+          nb::arg("tuning_cache") = nb::none(), nb::arg("device") = 0, nb::arg("threads") = nb::none(),
+          nb::arg("winograd") = "auto",
           "An engine with deterministic synthetic weights of `depth` (for tests and benchmarks: its predictions "
           "mean nothing).")
       .def("__call__", &Engine::run, nb::arg("x"), nb::arg("stream") = nb::none(),

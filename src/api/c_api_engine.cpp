@@ -51,6 +51,7 @@ std::unique_ptr<resnetrs_engine> build_handle(const FoldedWeights& weights, cons
   info.build_ms = build_ms;
   info.tune_ms = e.tune_ms();
   info.train_resolution = train_resolution;
+  info.cpu_threads = options.backend == Backend::kCpu ? e.cpu_threads() : 0;
   return handle;
 }
 
@@ -121,9 +122,12 @@ resnetrs_status_t resnetrs_engine_get_info(const resnetrs_engine_t* engine, resn
   return capi::guarded(__func__, [&] {
     RESNETRS_CHECK_ARG(engine != nullptr, "engine must not be NULL");
     RESNETRS_CHECK_ARG(info != nullptr, "info must not be NULL");
-    // API version 1's struct ended before train_resolution: such callers get the fields they know.
+    // API version 1's struct ended before train_resolution, versions 2-3's before cpu_threads (on
+    // LP64 cpu_threads sits in their tail padding, so the size is the same): each gets its fields.
     const size_t v1_size = offsetof(resnetrs_engine_info_t, train_resolution);
-    RESNETRS_CHECK_ARG(info->struct_size == sizeof(resnetrs_engine_info_t) || info->struct_size == v1_size,
+    const size_t v3_size = offsetof(resnetrs_engine_info_t, cpu_threads);
+    RESNETRS_CHECK_ARG(info->struct_size == sizeof(resnetrs_engine_info_t) || info->struct_size == v1_size ||
+                           info->struct_size == v3_size,
                        "info->struct_size is " + std::to_string(info->struct_size) + ", this library expects " +
                            std::to_string(sizeof(resnetrs_engine_info_t)) + " (or " + std::to_string(v1_size) +
                            " from an API version 1 header; set it to sizeof(resnetrs_engine_info_t))");

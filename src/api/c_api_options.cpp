@@ -1,6 +1,7 @@
 // resnetrs_options_init_versioned and the validation of resnetrs_options_t.
 #include "c_api_options.h"
 
+#include <cstring>
 #include <string>
 
 #include "c_api_internal.h"
@@ -13,6 +14,8 @@ namespace {
 // is refused before a multi-hundred-megabyte weights file is read.
 constexpr int32_t kMaxBatch = 65536;
 constexpr int32_t kMaxResolution = 4096;
+// The same bound as resolve_cpu_threads (cpu/fast/cpu_isa.h).
+constexpr int32_t kMaxCpuThreads = 1024;
 
 std::string str(long long v) { return std::to_string(v); }
 
@@ -26,8 +29,16 @@ static_assert(int(Precision::kFp32) == RESNETRS_PRECISION_FP32 && int(Precision:
                   int(Precision::kFp16) == RESNETRS_PRECISION_FP16 && int(Precision::kBf16) == RESNETRS_PRECISION_BF16 &&
                   int(Precision::kFp32x3) == RESNETRS_PRECISION_FP32X3,
               "resnetrs_precision_t and resnetrs::Precision must stay in the same order");
+static_assert(int(CpuWinograd::kAuto) == RESNETRS_CPU_WINOGRAD_AUTO && int(CpuWinograd::kOff) == RESNETRS_CPU_WINOGRAD_OFF &&
+                  int(CpuWinograd::kFast) == RESNETRS_CPU_WINOGRAD_FAST,
+              "resnetrs_cpu_winograd_t and resnetrs::CpuWinograd must stay in the same order");
+static_assert(sizeof(resnetrs_options_t) > kOptionsSizeV1, "API 4's fields follow API 1's struct");
 
 }  // namespace
+
+size_t options_size_of_api(uint32_t api_version) {
+  return api_version >= kCpuOptionsApiVersion ? sizeof(resnetrs_options_t) : kOptionsSizeV1;
+}
 
 void check_options_abi(uint32_t api_version, size_t struct_size) {
   RESNETRS_CHECK_ARG(api_version >= kOldestApiVersion && api_version <= RESNETRS_API_VERSION,
@@ -35,10 +46,11 @@ void check_options_abi(uint32_t api_version, size_t struct_size) {
                          ", this library (libresnetrs " + resnetrs_version() + ") implements API version " +
                          str(RESNETRS_API_VERSION) + "; rebuild against the installed header" +
                          (api_version == 0 ? " (api_version 0: was the options struct set up with resnetrs_options_init()?)" : ""));
-  RESNETRS_CHECK_ARG(struct_size == sizeof(resnetrs_options_t),
+  const size_t expected = options_size_of_api(api_version);
+  RESNETRS_CHECK_ARG(struct_size == expected,
                      "options struct_size is " + str((long long)struct_size) + ", this library expects " +
-                         str((long long)sizeof(resnetrs_options_t)) +
-                         " (initialise the options with resnetrs_options_init(); header and library may disagree)");
+                         str((long long)expected) + " from an API version " + str(api_version) +
+                         " header (initialise the options with resnetrs_options_init(); header and library may disagree)");
 }
 
 EngineOptions to_engine_options(const resnetrs_options_t* c) {
@@ -57,6 +69,18 @@ EngineOptions to_engine_options(const resnetrs_options_t* c) {
                          str(kMinResolution) + ".." + str(kMaxResolution));
   RESNETRS_CHECK_ARG(c->backend != RESNETRS_BACKEND_CPU || c->precision == RESNETRS_PRECISION_FP32,
                      "options->precision: the CPU backend computes in fp32 only (RESNETRS_PRECISION_FP32)");
+  const EngineOptions defaults;
+  int32_t cpu_threads = defaults.cpu_threads;
+  int32_t cpu_winograd = int32_t(defaults.cpu_winograd);
+  if (c->api_version >= kCpuOptionsApiVersion) {  // older callers' structs end before these fields
+    cpu_threads = c->cpu_threads;
+    cpu_winograd = c->cpu_winograd;
+  }
+  RESNETRS_CHECK_ARG(cpu_threads >= 0 && cpu_threads <= kMaxCpuThreads,
+                     "options->cpu_threads is " + str(cpu_threads) + ", expected 0 (the cores this process may run on) or 1.." +
+                         str(kMaxCpuThreads));
+  require_enum(cpu_winograd, 3, "cpu_winograd",
+               "RESNETRS_CPU_WINOGRAD_AUTO (0), RESNETRS_CPU_WINOGRAD_OFF (1), RESNETRS_CPU_WINOGRAD_FAST (2)");
 
   EngineOptions o;
   o.backend = c->backend == RESNETRS_BACKEND_CPU ? Backend::kCpu : Backend::kCuda;
@@ -69,6 +93,8 @@ EngineOptions to_engine_options(const resnetrs_options_t* c) {
   o.workspace_cap_bytes = c->workspace_cap_bytes;
   o.tuning_cache_path = c->tuning_cache_path ? c->tuning_cache_path : "";
   o.cuda_graph = c->cuda_graph == 1;
+  o.cpu_threads = cpu_threads;
+  o.cpu_winograd = CpuWinograd(cpu_winograd);
   return o;
 }
 
@@ -93,6 +119,10 @@ resnetrs_status_t resnetrs_options_init_versioned(resnetrs_options_t* options, s
     o.cuda_graph = d.cuda_graph ? 1 : 0;
     o.workspace_cap_bytes = d.workspace_cap_bytes;
     o.tuning_cache_path = nullptr;
-    *options = o;
+    o.cpu_threads = d.cpu_threads;
+    o.cpu_winograd = int32_t(d.cpu_winograd);
+    // Write only the caller's struct: an API 1-3 caller's ends before cpu_threads.
+    std::memcpy(static_cast<void*>(options), &o, struct_size);
+    options->struct_size = struct_size;
   });
 }

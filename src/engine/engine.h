@@ -68,6 +68,10 @@ class Engine {
   // Milliseconds of the build spent choosing algorithms (0 when nothing was tuned or the tuning
   // cache answered). Reported as resnetrs_engine_info_t.tune_ms.
   virtual double tune_ms() const { return 0; }
+  // Threads one run uses (options().cpu_threads resolved: the cores this process may run on when
+  // it was 0); 0 for engines that do not run on the host's threads. Reported as
+  // resnetrs_engine_info_t.cpu_threads and by resnetrs-bench.
+  virtual int cpu_threads() const { return 0; }
 };
 
 // Builds the engine for options.backend. Throws Error on any failure.

@@ -24,6 +24,7 @@ int main(void) {
   EXPECT(resnetrs_options_init(&opts) == RESNETRS_STATUS_OK);
   EXPECT(opts.struct_size == sizeof(opts) && opts.api_version == RESNETRS_API_VERSION);
   EXPECT(resnetrs_api_version() == RESNETRS_API_VERSION);
+  EXPECT(opts.cpu_threads == 0 && opts.cpu_winograd == RESNETRS_CPU_WINOGRAD_AUTO);
 
   memset(&build, 0, sizeof(build));
   build.struct_size = sizeof(build);

@@ -15,7 +15,8 @@ class Options(ctypes.Structure):  # resnetrs_options_t, field for field
                 ("device", ctypes.c_int32), ("precision", ctypes.c_int32), ("max_batch", ctypes.c_int32),
                 ("height", ctypes.c_int32), ("width", ctypes.c_int32), ("input_layout", ctypes.c_int32),
                 ("cuda_graph", ctypes.c_int32), ("workspace_cap_bytes", ctypes.c_size_t),
-                ("tuning_cache_path", ctypes.c_char_p)]
+                ("tuning_cache_path", ctypes.c_char_p), ("cpu_threads", ctypes.c_int32),
+                ("cpu_winograd", ctypes.c_int32)]
 
 
 class CApi:

@@ -39,9 +39,9 @@ def bench_exe():
     return p
 
 
-def run_bench(*args, timeout=300):
+def run_bench(*args, timeout=300, env=None):
     # No GPU for these tests even where there is one: they check the CPU path and must be quick.
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", **(env or {}))
     return subprocess.run([bench_exe(), *args], capture_output=True, text=True, timeout=timeout, env=env)
 
 
@@ -75,6 +75,12 @@ def run_py(script, *args, timeout=120):
     (["stray"], "unexpected argument 'stray'"),
     (["--json"], "--json needs a value"),
     (["--backend", "cpu", "--precision", "tf32"], "the CPU backend has fp32 only"),
+    (["--threads", "-1"], "--threads must be in 0..1024, got -1"),
+    (["--threads", "1025"], "--threads must be in 0..1024"),
+    (["--threads", "two"], "--threads expects an integer, got 'two'"),
+    (["--winograd", "on"], "--winograd expects auto|off|fast, got 'on'"),
+    (["--backend", "cuda", "--threads", "2"], "--threads applies to the CPU backend, not --backend cuda"),
+    (["--backend", "cuda", "--winograd", "off"], "--winograd applies to the CPU backend, not --backend cuda"),
     (["infer", "--weights", "w.h5", "--input", "x.npy"], "infer needs --output"),
     (["infer", "--weights", "w.h5", "--input", "x.npy", "--output", "y.npy", "--layout", "chw"], "--layout expects"),
 ])
@@ -89,7 +95,8 @@ def test_help_lists_every_flag():
     r = run_bench("--help")
     assert r.returncode == 0
     for flag in ("--model", "--res", "--batch", "--weights", "--precision", "--backend", "--warmup-ms", "--iterations",
-                 "--duration-s", "--cuda-graph", "--table", "--json", "--tuning-cache", "infer"):
+                 "--duration-s", "--cuda-graph", "--table", "--json", "--tuning-cache", "--threads", "--winograd",
+                 "infer"):
         assert flag in r.stdout, flag
 
 
@@ -194,8 +201,9 @@ def test_json_is_written_by_nlohmann_in_the_documented_order(tmp_path):
                          "results"]
     assert list(doc["environment"])[:3] == ["backend", "device_name", "compute_capability"]
     (row,) = doc["results"]
-    assert list(row) == ["model", "depth", "resolution", "mode", "precision", "layout", "cuda_graph", "weights",
-                         "batch_requested", "batch", "status", "error"]
+    assert list(row) == ["model", "depth", "resolution", "mode", "precision", "layout", "cuda_graph", "backend",
+                         "cpu_threads", "cpu_winograd", "weights", "batch_requested", "batch", "status", "error"]
+    assert (row["backend"], row["cpu_threads"], row["cpu_winograd"]) == ("cpu", None, "auto")  # no engine: no threads
     assert row["weights"] == weird and weird in row["error"]
     assert '"warmup_ms": 200.0' in text  # a float, as the schema's readers expect
 
@@ -206,6 +214,91 @@ def test_a_failing_config_is_reported_and_exits_1():
     assert r.returncode == 1
     assert "error: IO_ERROR" in r.stdout and "/nonexistent/rs50.h5" in r.stdout
 
+
+
+# ---- the CPU backend asked for: --backend cpu, --threads, --winograd ---------------------------------
+
+def cpuinfo_value(key):
+    with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k.strip() == key:
+                return v.strip()
+    return ""
+
+
+def test_explicit_cpu_backend_runs_the_configs_asked_with_the_full_protocol(tmp_path):
+    """--backend cpu --table runs the release configs (here RS-50's only one, @160), batch 1 by
+    default, not the reduced table; --threads and --winograd reach the engine and the JSON, with the
+    processor's name and ISA flags and RESNETRS_CPU_ISA."""
+    path = tmp_path / "cpu.json"
+    env = {"RESNETRS_CPU_ISA": "generic"}  # every x86-64 runs it; recorded in the environment
+    r = run_bench("--backend", "cpu", "--model", "rs50", "--table", "--iterations", "2", "--warmup-ms", "0",
+                  "--duration-s", "0", "--threads", "2", "--winograd", "off", "--json", str(path), env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "REDUCED" not in r.stdout and "no CUDA device" not in r.stdout
+    assert "cpu: threads 2, winograd off; processor flags: " in r.stdout and "RESNETRS_CPU_ISA=generic" in r.stdout
+    doc = json.loads(path.read_text())
+    S.validate(doc, "resnetrs-bench --json")
+    assert doc["protocol"]["reduced_cpu_table"] is False and doc["protocol"]["min_iterations"] == 2
+    (res,) = doc["results"]
+    assert (res["depth"], res["resolution"], res["batch"], res["batch_requested"]) == (50, 160, 1, 1)
+    assert (res["backend"], res["cpu_winograd"], res["cuda_graph"]) == ("cpu", "off", False)
+    # ENGINE-DEPENDENT (issue 20): the threads the engine resolved, 0 until the fast CPU engine reports them
+    assert res["cpu_threads"] == 2
+    assert "2 threads" in r.stderr  # the progress line
+    e = doc["environment"]
+    assert e["host_cpu"] == (cpuinfo_value("model name") or "unknown")
+    have = cpuinfo_value("flags").split()
+    assert e["host_cpu_flags"] == [f for f in S.CPU_ISA_FLAGS if f in have]
+    assert e["cpu_isa_env"] == "generic"
+
+
+def test_threads_without_backend_is_a_cpu_run_not_the_reduced_table(tmp_path):
+    path = tmp_path / "t.json"
+    r = run_bench("--model", "rs50", "--res", "32", "--iterations", "1", "--warmup-ms", "0", "--duration-s", "0",
+                  "--threads", "1", "--json", str(path))
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(path.read_text())
+    S.validate(doc, "resnetrs-bench --json")
+    (res,) = doc["results"]
+    assert doc["protocol"]["reduced_cpu_table"] is False and res["batch"] == 1  # the CPU's default batch
+    assert res["cpu_winograd"] == "auto" and doc["environment"]["cpu_isa_env"] == os.environ.get("RESNETRS_CPU_ISA")
+    r = run_bench("--table", "--model", "rs50", "--winograd", "fast", "--iterations", "1", "--warmup-ms", "0",
+                  "--duration-s", "0", "--batch", "1", "--json", str(path))
+    assert r.returncode == 0, r.stderr
+    assert "REDUCED" not in r.stdout and json.loads(path.read_text())["results"][0]["resolution"] == 160
+
+
+def test_schema_checks_the_cpu_fields():
+    doc = json.loads(open(OURS_FIXTURE).read())
+    doc["environment"]["host_cpu_flags"] = ["avx2", "sse9"]
+    doc["results"][0].update(backend="tpu", cpu_threads=-2, cpu_winograd="slow")
+    problems = "\n".join(S.validation_problems(doc))
+    for fragment in ("host_cpu_flags", "backend: expected 'cuda' or 'cpu'", "cpu_threads: expected 0..1024",
+                     "cpu_winograd: expected one of"):
+        assert fragment in problems, problems
+    doc = json.loads(open(OURS_FIXTURE).read())  # an older file without them still follows the schema
+    assert "cpu_threads" not in doc["results"][0] and not S.validation_problems(doc)
+
+
+def test_join_keeps_cpu_thread_counts_and_winograd_modes_apart(tmp_path):
+    """Runs of 1 and 2 threads (the scaling) and of another Winograd mode are separate series."""
+    base = json.loads(open(OURS_FIXTURE).read())
+    base["environment"]["backend"] = "cpu"
+    paths = []
+    for threads, winograd in ((1, "auto"), (2, "auto"), (2, "fast")):
+        doc = json.loads(json.dumps(base))
+        for res in doc["results"]:
+            res.update(cuda_graph=False, backend="cpu", cpu_threads=threads, cpu_winograd=winograd)
+        paths.append(tmp_path / f"t{threads}{winograd}.json")
+        paths[-1].write_text(json.dumps(doc))
+    r = run_py("join_results.py", *map(str, paths))
+    assert r.returncode == 0, r.stderr
+    header = r.stdout.splitlines()[0]
+    for label in ("ours (CPU, 1 thread) fp32 ms", "ours (CPU, 2 threads) fp32 ms",
+                  "ours (CPU, 2 threads, winograd fast) fp32 ms"):
+        assert label in header, header
 
 # ---- the join script ------------------------------------------------------------------------------
 
@@ -247,7 +340,8 @@ def test_join_with_real_cpu_results(cpu_table, tmp_path):
     ours.write_text(json.dumps(doc))
     r = run_py("join_results.py", str(ours), TORCH_FIXTURE, "--png", str(tmp_path / "c.png"))
     assert r.returncode == 0, r.stderr
-    assert "ours (CPU) fp32" in r.stdout and "RS-50 @64" in r.stdout
+    # ours (CPU, N threads) fp32: the threads the engine resolved
+    assert "ours (CPU" in r.stdout and ") fp32" in r.stdout and "RS-50 @64" in r.stdout
     assert (tmp_path / "c.png").read_bytes().startswith(PNG_MAGIC)
 
 

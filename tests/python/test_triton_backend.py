@@ -368,6 +368,8 @@ def test_the_example_model_repository_serves_as_documented(env, tmp_path):
     ("tf32 on the CPU", dict(params={"precision": "tf32"}), "CPU backend computes in fp32 only"),
     ("max_batch below max_batch_size", dict(params={"max_batch": "2"}), "smaller than max_batch_size"),
     ("graph sizes above max_batch", dict(params={"cuda_graph_batch_sizes": "1,99"}), "cuda_graph_batch_sizes"),
+    ("negative cpu_threads", dict(params={"cpu_threads": "-1"}), "parameter 'cpu_threads' must be an integer in 0..1024"),
+    ("bad cpu_winograd", dict(params={"cpu_winograd": "on"}), "parameter 'cpu_winograd' must be auto, off or fast"),
 ])
 def test_a_bad_model_config_fails_to_load_with_a_clear_message(env, what, change, message):
     from tritonclient.utils import InferenceServerException
@@ -377,6 +379,28 @@ def test_a_bad_model_config_fails_to_load_with_a_clear_message(env, what, change
     with pytest.raises(InferenceServerException, match=message):
         c.load_model(name)
     assert not c.is_model_ready(name)
+    assert_ready(env)
+
+
+def test_cpu_threads_and_winograd_reach_each_instance(env):
+    """A model with cpu_threads 2 and cpu_winograd off serves the logits of a C API engine built with
+    the same options, bit for bit, from each of its two instances."""
+    name = "rs50_cpu_options"
+    T.write_model(env["repo"], name, env["weights"], res=RES, max_batch=4, warmup=False, instances=2,
+                  params={"cpu_threads": "2", "cpu_winograd": "off"})
+    c = http_client(env)
+    c.load_model(name)
+    try:
+        engine = T.CEngine(env["weights"], RES, 4, cpu_threads=2, cpu_winograd=1)  # RESNETRS_CPU_WINOGRAD_OFF
+        x = T.images(3, RES, 77)
+        want = engine.run(x)
+        engine.close()
+        for _ in range(4):  # more requests than instances: both serve
+            assert np.array_equal(infer_http(env, x, model=name), want)
+        # ENGINE-DEPENDENT (issue 20): the threads the engine resolved (0 until the fast CPU engine reports them)
+        assert env["server"].log().count("on the CPU (2 threads)") >= 2
+    finally:
+        c.unload_model(name)
     assert_ready(env)
 
 

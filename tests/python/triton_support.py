@@ -222,13 +222,15 @@ class _Options(ctypes.Structure):
                 ("device", ctypes.c_int32), ("precision", ctypes.c_int32), ("max_batch", ctypes.c_int32),
                 ("height", ctypes.c_int32), ("width", ctypes.c_int32), ("input_layout", ctypes.c_int32),
                 ("cuda_graph", ctypes.c_int32), ("workspace_cap_bytes", ctypes.c_size_t),
-                ("tuning_cache_path", ctypes.c_char_p)]
+                ("tuning_cache_path", ctypes.c_char_p), ("cpu_threads", ctypes.c_int32),
+                ("cpu_winograd", ctypes.c_int32)]
 
 
 class CEngine:
     """A CPU engine of libresnetrs built from a weights file with the options the backend uses."""
 
-    def __init__(self, weights: str, res: int, max_batch: int, nhwc: bool = False):
+    def __init__(self, weights: str, res: int, max_batch: int, nhwc: bool = False, cpu_threads: int = 0,
+                 cpu_winograd: int = 0):
         self.lib = lib = ctypes.CDLL(LIBRESNETRS)
         lib.resnetrs_api_version.restype = ctypes.c_uint32
         lib.resnetrs_last_error.restype = ctypes.c_char_p
@@ -237,6 +239,7 @@ class CEngine:
         self._check(lib.resnetrs_options_init_versioned(ctypes.byref(o), ctypes.c_size_t(ctypes.sizeof(o)),
                                                        ctypes.c_uint32(lib.resnetrs_api_version())))
         o.backend, o.max_batch, o.height, o.width, o.input_layout = 0, max_batch, res, res, int(nhwc)
+        o.cpu_threads, o.cpu_winograd = cpu_threads, cpu_winograd
         self.handle = ctypes.c_void_p()
         self._check(lib.resnetrs_engine_create_from_file(weights.encode(), ctypes.byref(o), ctypes.byref(self.handle)))
         self.res, self.max_batch, self.nhwc = res, max_batch, nhwc

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -60,6 +61,8 @@ TEST_CASE("triton config: a plain pixels model", "[triton]") {
   CHECK(s.precision == RESNETRS_PRECISION_FP32);
   CHECK(s.pixels_per_image() == 3 * 64 * 48);
   CHECK(s.cuda_graph_batch_sizes.empty());
+  CHECK(s.cpu_threads == 0);  // the cores the server process may run on
+  CHECK(s.cpu_winograd == RESNETRS_CPU_WINOGRAD_AUTO);
 
   SECTION("parameters") {
     param(c, "weights", "/abs/w.h5");
@@ -67,7 +70,11 @@ TEST_CASE("triton config: a plain pixels model", "[triton]") {
     param(c, "precision", "tf32");
     param(c, "tuning_cache", "tune.cache");
     param(c, "cuda_graph_batch_sizes", " 1, 8 ,16");
+    param(c, "cpu_threads", " 4 ");
+    param(c, "cpu_winograd", "off");
     s = parse_model_settings(c.dump(), "/repo/m/1");
+    CHECK(s.cpu_threads == 4);
+    CHECK(s.cpu_winograd == RESNETRS_CPU_WINOGRAD_OFF);
     CHECK(s.weights_path == "/abs/w.h5");
     CHECK(s.engine_max_batch == 16);
     CHECK(s.precision == RESNETRS_PRECISION_TF32);
@@ -175,6 +182,14 @@ TEST_CASE("triton config: every refusal names what is wrong", "[triton]") {
        },
        "'image_crop_pct' must be a number in (0, 1]"},
       {"max_pixels zero", [](json& c) { param(c, "image_max_pixels", "0"); }, "'image_max_pixels' must be a positive integer"},
+      {"cpu_threads negative", [](json& c) { param(c, "cpu_threads", "-1"); },
+       "parameter 'cpu_threads' must be an integer in 0..1024, got '-1'"},
+      {"cpu_threads too many", [](json& c) { param(c, "cpu_threads", "1025"); }, "'cpu_threads' must be an integer in 0..1024"},
+      {"cpu_threads not a number", [](json& c) { param(c, "cpu_threads", "all"); }, "in 0..1024, got 'all'"},
+      {"cpu_threads empty", [](json& c) { param(c, "cpu_threads", "  "); }, "in 0..1024, got ''"},
+      {"cpu_threads fraction", [](json& c) { param(c, "cpu_threads", "2.5"); }, "in 0..1024, got '2.5'"},
+      {"cpu_winograd unknown", [](json& c) { param(c, "cpu_winograd", "on"); },
+       "parameter 'cpu_winograd' must be auto, off or fast, got 'on'"},
   };
   for (const Case& k : cases) {
     DYNAMIC_SECTION(k.what) {
@@ -182,6 +197,22 @@ TEST_CASE("triton config: every refusal names what is wrong", "[triton]") {
       k.change(c);
       CHECK_THAT(refusal(c), Catch::Contains(k.message));
     }
+  }
+}
+
+TEST_CASE("triton config: cpu_threads and cpu_winograd, every value", "[triton]") {
+  const std::pair<const char*, int32_t> threads[] = {{"0", 0}, {"1", 1}, {"3", 3}, {"1024", 1024}};
+  for (const auto& [text, want] : threads) {
+    json c = base_config();
+    param(c, "cpu_threads", text);
+    CHECK(parse_model_settings(c.dump(), "/repo/m/1").cpu_threads == want);
+  }
+  const std::pair<const char*, int32_t> modes[] = {
+      {"auto", RESNETRS_CPU_WINOGRAD_AUTO}, {"off", RESNETRS_CPU_WINOGRAD_OFF}, {"fast", RESNETRS_CPU_WINOGRAD_FAST}};
+  for (const auto& [text, want] : modes) {
+    json c = base_config();
+    param(c, "cpu_winograd", text);
+    CHECK(parse_model_settings(c.dump(), "/repo/m/1").cpu_winograd == want);
   }
 }
 

@@ -82,6 +82,8 @@ Instance::Instance(TRITONBACKEND_ModelInstance* triton_instance, const ModelSett
   o.width = settings.width;
   o.input_layout = settings.nhwc ? RESNETRS_LAYOUT_NHWC : RESNETRS_LAYOUT_NCHW;
   o.tuning_cache_path = settings.tuning_cache_path.c_str();
+  o.cpu_threads = settings.cpu_threads;  // the CUDA backend ignores both
+  o.cpu_winograd = settings.cpu_winograd;
   resnetrs_engine_t* raw = nullptr;
   s = resnetrs_engine_create_from_file(settings.weights_path.c_str(), &o, &raw);
   engine_.reset(raw);
@@ -132,7 +134,8 @@ Instance::Instance(TRITONBACKEND_ModelInstance* triton_instance, const ModelSett
   } else {
     logits_.resize(logit_floats);
   }
-  const std::string where = gpu_ ? "on GPU " + std::to_string(device_) : std::string("on the CPU");
+  const std::string where = gpu_ ? "on GPU " + std::to_string(device_)
+                                 : "on the CPU (" + std::to_string(info.cpu_threads) + " threads)";
   RESNETRS_TRITON_LOG(TRITONSERVER_LOG_INFO,
                       "instance '" + name_ + "': RS-" + std::to_string(info.depth) + " " + where + ", " +
                           std::to_string(settings.height) + "x" + std::to_string(settings.width) + ", max batch " +

@@ -99,7 +99,7 @@ ModelSettings parse_model_settings(const std::string& config_json, const std::st
 
   // Parameters: { "weights": { "string_value": "model.h5" }, ... }
   std::string weights = "model.h5", precision = "fp32", resolution, max_batch, graphs;
-  std::string image_preprocess = "release", crop_pct, max_pixels;
+  std::string image_preprocess = "release", crop_pct, max_pixels, cpu_threads, cpu_winograd = "auto";
   if (config.contains("parameters") && config["parameters"].is_object()) {
     for (const auto& [key, value] : config["parameters"].items()) {
       if (!value.is_object() || !value.contains("string_value") || !value["string_value"].is_string()) {
@@ -115,10 +115,12 @@ ModelSettings parse_model_settings(const std::string& config_json, const std::st
       else if (key == "image_preprocess") image_preprocess = v;
       else if (key == "image_crop_pct") crop_pct = v;
       else if (key == "image_max_pixels") max_pixels = v;
+      else if (key == "cpu_threads") cpu_threads = v;
+      else if (key == "cpu_winograd") cpu_winograd = v;
       else {
         invalid("unknown parameter '" + key +
                 "' (known: weights, precision, resolution, max_batch, tuning_cache, cuda_graph_batch_sizes, "
-                "image_preprocess, image_crop_pct, image_max_pixels)");
+                "image_preprocess, image_crop_pct, image_max_pixels, cpu_threads, cpu_winograd)");
       }
     }
   }
@@ -213,6 +215,17 @@ ModelSettings parse_model_settings(const std::string& config_json, const std::st
     }
     s.image_max_pixels = m;
   }
+
+  // KIND_CPU: checked for every model, so a typo fails at load even where no CPU instance runs.
+  if (!cpu_threads.empty()) {
+    const size_t a = cpu_threads.find_first_not_of(' '), b = cpu_threads.find_last_not_of(' ');
+    const std::string t = a == std::string::npos ? "" : cpu_threads.substr(a, b - a + 1);
+    s.cpu_threads = parse_int_param("cpu_threads", t, 0, 1024);
+  }
+  if (cpu_winograd == "auto") s.cpu_winograd = RESNETRS_CPU_WINOGRAD_AUTO;
+  else if (cpu_winograd == "off") s.cpu_winograd = RESNETRS_CPU_WINOGRAD_OFF;
+  else if (cpu_winograd == "fast") s.cpu_winograd = RESNETRS_CPU_WINOGRAD_FAST;
+  else invalid("parameter 'cpu_winograd' must be auto, off or fast, got '" + cpu_winograd + "'");
 
   const json& out = logits_output(config);
   const std::vector<int64_t> od = dims_of(out, "output 'logits'");

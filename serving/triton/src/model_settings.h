@@ -37,6 +37,10 @@ struct ModelSettings {
   int32_t precision = 0;           // resnetrs_precision_t from parameter precision (fp32|tf32|fp16|bf16)
   std::string tuning_cache_path;   // parameter tuning_cache; "" = none
   std::vector<int32_t> cuda_graph_batch_sizes;  // parameter cuda_graph_batch_sizes: GPU only (docs/serving.md)
+  // KIND_CPU instances: parameter cpu_threads, the threads of each instance's engine runs (0: the
+  // cores the server process may run on), and cpu_winograd (resnetrs_cpu_winograd_t from auto|off|fast).
+  int32_t cpu_threads = 0;
+  int32_t cpu_winograd = RESNETRS_CPU_WINOGRAD_AUTO;
   // Images: parameters image_preprocess (release|timm), image_crop_pct (timm), image_max_pixels.
   bool image_timm = false;
   float image_crop_pct = 0.0f;     // 0: the library's default
