@@ -1,7 +1,9 @@
-// The C API's engines on the CPU backend: the info they report, outputs equal to the C++ engine's
-// bit for bit, input layouts, top-k, and create/destroy cycles that return their memory.
+// The C API's engines on the CPU backend: the info they report, outputs matching the C++ reference
+// engine's, input layouts and weights files giving bit-identical logits, top-k, and create/destroy
+// cycles that return their memory.
 #include <malloc.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -24,7 +26,7 @@ resnetrs_engine_info_t info_of(const resnetrs_engine_t* e) {
   return info;
 }
 
-// The same network through the C++ interface, as the C API is documented to build it.
+// The same network through the C++ reference engine (im2col + OpenBLAS, NCHW).
 std::vector<float> cpp_logits(const resnetrs::FoldedWeights& folded, resnetrs::Layout layout, const std::vector<float>& input,
                               int batch) {
   resnetrs::EngineOptions o;
@@ -75,25 +77,40 @@ TEST_CASE("info describes the engine", "[api][engine]") {
   CHECK(info.device_bytes == 0);
   CHECK(info.load_ms > 0);
   CHECK(info.build_ms >= 0);
-  CHECK(info.tune_ms == 0);
+  CHECK(info.tune_ms > 0);  // the CPU backend times its candidate algorithms per layer
+  CHECK(info.tune_ms <= info.build_ms);
   CHECK(info.train_resolution == 0);  // synthetic weights: unknown
 }
 
-TEST_CASE("C API logits equal the C++ CPU engine's bit for bit", "[api][engine]") {
+// Within one library, engines with the same weights and options run the same algorithms (the fast
+// CPU engine remembers its choices per process, docs/cpu-engine.md): their logits are bit-identical.
+// Against the reference engine, float32 with other summation orders: rel L2 <= 1e-5 and the same top-1.
+void check_matches_reference(const std::vector<float>& got, const std::vector<float>& want, int batch) {
+  double err2 = 0, ref2 = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    err2 += (double(got[i]) - want[i]) * (double(got[i]) - want[i]);
+    ref2 += double(want[i]) * want[i];
+  }
+  INFO("rel L2 " << std::sqrt(err2 / ref2));
+  CHECK(std::sqrt(err2 / ref2) <= 1e-5);
+  for (int n = 0; n < batch; ++n) {
+    const auto row = got.begin() + n * 1000, ref_row = want.begin() + n * 1000;
+    CHECK(std::max_element(row, row + 1000) - row == std::max_element(ref_row, ref_row + 1000) - ref_row);
+  }
+}
+
+TEST_CASE("C API logits match the C++ reference engine; layouts and files give the same bits", "[api][engine]") {
   const std::vector<float> input = pixels(image_floats() * kMaxBatch, 11);
   // Static: each SECTION re-enters the test case, the weights need generating once.
   static const resnetrs::FoldedWeights folded = resnetrs::fold_weights(resnetrs::synthetic_weights(kDepth, kSeed));
+  std::vector<float> shared(size_t(kMaxBatch) * 1000);
+  REQUIRE(resnetrs_engine_run_host(shared_cpu_engine(), input.data(), kMaxBatch, shared.data()) == RESNETRS_STATUS_OK);
 
-  SECTION("synthetic weights, NCHW") {
-    std::vector<float> got(size_t(kMaxBatch) * 1000);
-    REQUIRE(resnetrs_engine_run_host(shared_cpu_engine(), input.data(), kMaxBatch, got.data()) == RESNETRS_STATUS_OK);
-    const std::vector<float> want = cpp_logits(folded, resnetrs::Layout::kNCHW, input, kMaxBatch);
-    CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
-    // Batch 1 through the same engine gives the first row of the C++ engine's batch-1 run.
+  SECTION("synthetic weights, NCHW, against the reference engine") {
+    check_matches_reference(shared, cpp_logits(folded, resnetrs::Layout::kNCHW, input, kMaxBatch), kMaxBatch);
     std::vector<float> one(1000);
     REQUIRE(resnetrs_engine_run_host(shared_cpu_engine(), input.data(), 1, one.data()) == RESNETRS_STATUS_OK);
-    const std::vector<float> want_one = cpp_logits(folded, resnetrs::Layout::kNCHW, input, 1);
-    CHECK(std::memcmp(one.data(), want_one.data(), one.size() * sizeof(float)) == 0);
+    check_matches_reference(one, cpp_logits(folded, resnetrs::Layout::kNCHW, input, 1), 1);
   }
   SECTION("NHWC input gives the same logits as the same pixels in NCHW") {
     resnetrs_options_t o = cpu_options();
@@ -103,8 +120,7 @@ TEST_CASE("C API logits equal the C++ CPU engine's bit for bit", "[api][engine]"
     const std::vector<float> nhwc = to_nhwc(input, kMaxBatch, kRes, kRes);
     std::vector<float> got(size_t(kMaxBatch) * 1000);
     REQUIRE(resnetrs_engine_run_host(e.get(), nhwc.data(), kMaxBatch, got.data()) == RESNETRS_STATUS_OK);
-    const std::vector<float> want = cpp_logits(folded, resnetrs::Layout::kNCHW, input, kMaxBatch);
-    CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
+    CHECK(std::memcmp(got.data(), shared.data(), got.size() * sizeof(float)) == 0);
   }
   SECTION("a weights file gives what its weights give") {
     TempDir dir("fromfile");
@@ -117,8 +133,7 @@ TEST_CASE("C API logits equal the C++ CPU engine's bit for bit", "[api][engine]"
     EnginePtr e(raw);
     std::vector<float> got(size_t(kMaxBatch) * 1000);
     REQUIRE(resnetrs_engine_run_host(e.get(), input.data(), kMaxBatch, got.data()) == RESNETRS_STATUS_OK);
-    const std::vector<float> want = cpp_logits(folded, resnetrs::Layout::kNCHW, input, kMaxBatch);
-    CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
+    CHECK(std::memcmp(got.data(), shared.data(), got.size() * sizeof(float)) == 0);
   }
 }
 

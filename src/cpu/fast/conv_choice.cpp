@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <map>
+#include <mutex>
 
 #include "common/error.h"
 #include "cpu/fast/cpu_isa.h"
@@ -16,6 +19,10 @@
 #endif
 
 namespace resnetrs::cpu::fast {
+
+// Builds, probes and times the candidates of one layer (choose_conv adds the remembered choices).
+ConvChoice choose_conv_once(const ConvShape& s, const FoldedConv& f, const ChoiceContext& ctx);
+
 namespace {
 
 #if RESNETRS_HAVE_WINOGRAD
@@ -100,9 +107,59 @@ double time_ms(ConvImpl& impl, const ChoiceContext& ctx, void* workspace) {
   return best;
 }
 
+// The choices made in this process, so that an engine built again for the same layer (shape,
+// weights, options) runs the same algorithms and gives bit-identical results, without timing again.
+class RememberedChoices {
+ public:
+  static std::string key(const ConvShape& s, const FoldedConv& f, const ChoiceContext& ctx) {
+    uint64_t h = 1469598103934665603ull;  // FNV-1a over the weights' bytes: the accuracy rule depends on them
+    auto mix = [&h](const void* data, size_t bytes) {
+      const auto* p = static_cast<const unsigned char*>(data);
+      for (size_t i = 0; i < bytes; ++i) h = (h ^ p[i]) * 1099511628211ull;
+    };
+    mix(f.weight.data(), f.weight.size() * sizeof(float));
+    mix(f.bias.data(), f.bias.size() * sizeof(float));
+    return std::to_string(s.cin) + "x" + std::to_string(s.cout) + " k" + std::to_string(s.kernel) + " s" +
+           std::to_string(s.stride) + " p" + std::to_string(s.pad_top) + "," + std::to_string(s.pad_left) + " " +
+           std::to_string(s.h_in) + "x" + std::to_string(s.w_in) + " act" + std::to_string(int(s.act)) + " threads" +
+           std::to_string(ctx.threads) + " isa" + std::to_string(int(ctx.isa)) + " wino" + std::to_string(int(ctx.winograd)) +
+           " batch" + std::to_string(ctx.max_batch) + "/" + std::to_string(ctx.tune_batch) + " w" + std::to_string(h);
+  }
+  std::string find(const std::string& key) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    const auto it = m_choices.find(key);
+    return it == m_choices.end() ? std::string() : it->second;
+  }
+  void remember(const std::string& key, const std::string& name) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_choices[key] = name;
+  }
+  static RememberedChoices& instance() {
+    static RememberedChoices choices;
+    return choices;
+  }
+
+ private:
+  std::mutex m_mutex;
+  std::map<std::string, std::string> m_choices;
+};
+
 }  // namespace
 
-ConvChoice choose_conv(const ConvShape& s, const FoldedConv& f, const ChoiceContext& ctx) {
+ConvChoice choose_conv(const ConvShape& s, const FoldedConv& f, const ChoiceContext& given) {
+  ChoiceContext ctx = given;
+  const std::string key = RememberedChoices::key(s, f, ctx);
+  bool remembered = false;
+  if (ctx.forced.empty()) {
+    ctx.forced = RememberedChoices::instance().find(key);
+    remembered = !ctx.forced.empty();
+  }
+  ConvChoice choice = choose_conv_once(s, f, ctx);
+  if (!remembered && given.forced.empty()) RememberedChoices::instance().remember(key, choice.impl->name());
+  return choice;
+}
+
+ConvChoice choose_conv_once(const ConvShape& s, const FoldedConv& f, const ChoiceContext& ctx) {
   ConvChoice choice;
   std::vector<std::unique_ptr<ConvImpl>> built;
   std::vector<Factory> factories = candidate_factories(s, f, ctx);

@@ -8,6 +8,10 @@
 // them; kAuto keeps one only where its error against a float64 convolution, measured at build on
 // a seeded sample of the layer (conv_error_probe.h), is at most 2x the direct convolution's;
 // kFast keeps them all.
+//
+// The choices are remembered for the process (keyed by the layer's shape, its weights' bytes and
+// the options that matter): an engine built again for the same model runs the same algorithms, so
+// gives bit-identical logits, and skips the timing.
 #pragma once
 
 #include <memory>

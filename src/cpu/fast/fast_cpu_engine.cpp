@@ -102,6 +102,7 @@ class FastCpuEngine final : public Engine {
   const NetworkDesc& network() const override { return m_net; }
   const EngineOptions& options() const override { return m_options; }
   double tune_ms() const override { return m_tune_ms; }
+  int cpu_threads() const override { return m_facts.threads; }
   const FastEngineFacts& facts() const { return m_facts; }
 
   void run_device(const float*, int, float*, void*) override {
