@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "common/error.h"
 #include "cpu/fast/cpu_isa.h"
@@ -15,10 +17,12 @@
 #include "engine/engine.h"
 #include "io/weights_file.h"
 #include "support/compare.h"
+#include "weights_test_files.h"
 
 using namespace resnetrs;
 using cpu::fast::fast_engine_facts;
 using cpu::fast::make_fast_engine;
+using namespace resnetrs::weightstest;
 
 namespace {
 
@@ -202,4 +206,72 @@ TEST_CASE("fast CPU engine: the generic instruction-set path matches the referen
   const char* env = std::getenv("RESNETRS_CPU_ISA");
   if (env && std::string(env) == "generic") CHECK(fast_engine_facts(*e).onednn_isa == "sse41");
   check_against_reference(w, o, 2, 1e-4, 12);
+}
+
+TEST_CASE("fast CPU engine: the tuning cache file decides and is written", "[engine][cpu][fast][cache]") {
+  const fs::path path = temp_dir() / "cpu-tuning.cache";
+  fs::remove(path);
+  const FoldedWeights w = fold_weights(synthetic_weights(50, 77));  // weights no other test times
+  EngineOptions o = cpu_options(64, 2);
+  o.tuning_cache_path = path.string();
+  auto first = make_fast_engine(w, o);
+  const auto& plan = fast_engine_facts(*first).plan;
+  std::ifstream in(path);
+  std::string line;
+  std::vector<std::string> lines;
+  while (std::getline(in, line)) {
+    if (line.rfind("cpu1|", 0) == 0) lines.push_back(line);
+  }
+  CHECK(!lines.empty());
+  CHECK(lines.size() <= plan.size());  // one per distinct layer
+
+  // Rewrite every choice of a 1x1 stride-1 layer to the other candidate: the next engine follows the file.
+  std::string text;
+  {
+    std::ifstream again(path);
+    std::stringstream all;
+    all << again.rdbuf();
+    text = all.str();
+  }
+  std::string direct_1x1;
+  for (const auto& l : plan) {
+    if (l.layer == "stage1/block0/conv1") {
+      for (const auto& c : l.candidates) {
+        if (c.name.rfind("onednn direct", 0) == 0) direct_1x1 = c.name;
+      }
+    }
+  }
+  REQUIRE(!direct_1x1.empty());
+  std::string flipped;
+  std::istringstream lines_in(text);
+  while (std::getline(lines_in, line)) {
+    const size_t tab = line.find('\t');
+    if (tab != std::string::npos && line.find(" k1 s1 ") != std::string::npos) {
+      const std::string value = line.substr(tab + 1);
+      line = line.substr(0, tab + 1) + (value == "gemm 1x1" ? direct_1x1 : std::string("gemm 1x1"));
+    }
+    flipped += line + "\n";
+  }
+  { std::ofstream(path) << flipped << "cpu1|" << "stale entry\tno such algorithm\n"; }
+  auto second = make_fast_engine(w, o);
+  const auto& plan2 = fast_engine_facts(*second).plan;
+  REQUIRE(plan2.size() == plan.size());
+  int flipped_layers = 0;
+  for (size_t i = 0; i < plan.size(); ++i) {
+    bool is_1x1 = false;  // the 1x1 stride-1 layers are those with a GEMM candidate
+    for (const auto& c : plan[i].candidates) is_1x1 = is_1x1 || c.name == "gemm 1x1";
+    INFO(plan[i].layer << ": " << plan[i].algorithm << " -> " << plan2[i].algorithm);
+    if (is_1x1) {
+      CHECK(plan2[i].algorithm != plan[i].algorithm);
+      ++flipped_layers;
+    } else {
+      CHECK(plan2[i].algorithm == plan[i].algorithm);
+    }
+  }
+  CHECK(flipped_layers > 30);  // RS-50: conv1 and conv3 of 16 blocks, 4 projections
+  // Still the same network.
+  auto ref = make_cpu_reference_engine(w, o);
+  const auto x = pixels(2, 64, 5);
+  const auto got = run(*second, x, 2), want = run(*ref, x, 2);
+  CHECK(test::compare(got, std::vector<double>(want.begin(), want.end()), 1e30, 1e30).rel_l2 <= 1e-4);
 }

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cctype>
 #include <cstdint>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -146,16 +148,51 @@ class RememberedChoices {
 
 }  // namespace
 
-ConvChoice choose_conv(const ConvShape& s, const FoldedConv& f, const ChoiceContext& given) {
-  ChoiceContext ctx = given;
-  const std::string key = RememberedChoices::key(s, f, ctx);
-  bool remembered = false;
-  if (ctx.forced.empty()) {
-    ctx.forced = RememberedChoices::instance().find(key);
-    remembered = !ctx.forced.empty();
+std::string cpu_cache_machine(const std::string& onednn_version, const std::string& onednn_isa) {
+  std::string model = "unknown-cpu";
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos) {
+      model = line.substr(line.find(':') + 1);
+      break;
+    }
   }
-  ConvChoice choice = choose_conv_once(s, f, ctx);
-  if (!remembered && given.forced.empty()) RememberedChoices::instance().remember(key, choice.impl->name());
+  std::string out = model + "|onednn" + onednn_version + ":" + onednn_isa;
+  for (char& c : out) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' || c == '|' || c == ':')) c = '_';
+  }
+  return out;
+}
+
+ChoiceCacheFile cpu_tuning_cache(const std::string& path) {
+  return ChoiceCacheFile(path, "cpu1|", [](const std::string& value) { return !value.empty(); });
+}
+
+ConvChoice choose_conv(const ConvShape& s, const FoldedConv& f, const ChoiceContext& given) {
+  if (!given.forced.empty()) return choose_conv_once(s, f, given);
+  const std::string key = RememberedChoices::key(s, f, given);
+  const std::string file_key = "cpu1|" + given.cache_machine + "|" + key;
+  // The cache file first (what the user asked to reproduce), then this process's earlier choice.
+  std::string known;
+  if (given.cache) given.cache->lookup(file_key, &known);
+  if (known.empty()) known = RememberedChoices::instance().find(key);
+  if (!known.empty()) {
+    ChoiceContext ctx = given;
+    ctx.forced = known;
+    try {
+      ConvChoice choice = choose_conv_once(s, f, ctx);
+      RememberedChoices::instance().remember(key, known);
+      std::string in_file;
+      if (given.cache && !(given.cache->lookup(file_key, &in_file) && in_file == known)) given.cache->put(file_key, known);
+      return choice;
+    } catch (const Error& e) {
+      if (e.status() != Status::kInvalidArgument) throw;  // no longer a candidate here: time again
+    }
+  }
+  ConvChoice choice = choose_conv_once(s, f, given);
+  RememberedChoices::instance().remember(key, choice.impl->name());
+  if (given.cache) given.cache->put(file_key, choice.impl->name());
   return choice;
 }
 

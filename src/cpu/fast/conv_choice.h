@@ -10,14 +10,16 @@
 // kFast keeps them all.
 //
 // The choices are remembered for the process (keyed by the layer's shape, its weights' bytes and
-// the options that matter): an engine built again for the same model runs the same algorithms, so
-// gives bit-identical logits, and skips the timing.
+// the options that matter), and in the tuning cache file when the engine has one: an engine built
+// again for the same model runs the same algorithms, so gives bit-identical logits, and skips the
+// timing. A remembered choice that is no longer a candidate is timed again.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "common/choice_cache_file.h"
 #include "cpu/fast/conv_impl.h"
 #include "engine/engine.h"
 #include "model/fold.h"
@@ -50,7 +52,17 @@ struct ChoiceContext {
   // Scratch for timing: input and output of at least tune_batch images of the layer, and workspace.
   float* scratch_in = nullptr;
   float* scratch_out = nullptr;
+  // The tuning cache file (EngineOptions::tuning_cache_path; may be disabled) and what its keys
+  // start with: the processor and the oneDNN build (cpu_cache_machine()).
+  ChoiceCacheFile* cache = nullptr;
+  std::string cache_machine;
 };
+
+// "<processor model>|onednn<version>:<its instruction set>", sanitized for a cache key.
+std::string cpu_cache_machine(const std::string& onednn_version, const std::string& onednn_isa);
+
+// A tuning cache file for the CPU engine's choices (keys "cpu1|...", values: ConvImpl::name()).
+ChoiceCacheFile cpu_tuning_cache(const std::string& path);
 
 // Builds the candidates of one layer and keeps one. Throws Error(kInvalidArgument) when `forced`
 // names no candidate of this layer.

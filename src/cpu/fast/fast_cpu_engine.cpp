@@ -74,6 +74,10 @@ class FastCpuEngine final : public Engine {
     ctx.tune_batch = std::min(options.max_batch, 8);
     ctx.scratch_in = m_t2.data();
     ctx.scratch_out = m_t3.data();
+    ChoiceCacheFile cache = cpu_tuning_cache(options.tuning_cache_path);
+    cache.load();
+    ctx.cache = &cache;
+    ctx.cache_machine = cpu_cache_machine(m_facts.onednn_version, m_facts.onednn_isa);
     std::vector<std::pair<const ConvShape*, const FoldedConv*>> layers;
     for (int i = 0; i < 4; ++i) layers.emplace_back(&m_net.stem[i], &m_weights.stem[i]);
     for (size_t i = 0; i < m_net.blocks.size(); ++i) {
@@ -95,6 +99,7 @@ class FastCpuEngine final : public Engine {
       m_facts.plan.push_back({layers[i].first->name, c.impl->name(), std::move(c.candidates)});
       m_convs.push_back(std::move(c.impl));
     }
+    cache.save();
     m_workspace.resize(workspace / sizeof(float) + 16);
     m_tune_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
