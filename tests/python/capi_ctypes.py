@@ -69,11 +69,12 @@ class CApi:
 def assert_same_network_logits(got: np.ndarray, want: np.ndarray, what: str = "") -> None:
     """Logits of the same network, weights and pixels from two separately built CPU engines: each
     engine times its own algorithm choice per layer (docs/cpu-engine.md), so where two choices are
-    close in time the engines may differ by float32 rounding. Equal up to 1e-5 of the largest logit
-    (a mix-up of pixels, layout or batch rows moves them by > 1e-2 of it) and the same top-1."""
+    close in time the engines may differ by float32 rounding, which RS-50's 50 layers amplify to
+    about 1e-5 of the largest logit. Equal up to 1e-4 of it (a mix-up of pixels, layout or batch
+    rows moves them by > 1e-2 of it) and the same top-1."""
     got, want = np.asarray(got), np.asarray(want)
     assert got.shape == want.shape, f"{what}: shape {got.shape} != {want.shape}"
     diff = float(np.abs(got.astype(np.float64) - want).max())
     scale = float(np.abs(want).max())
-    assert diff <= 1e-5 * scale, f"{what}: max |diff| {diff} > 1e-5 x {scale}"
+    assert diff <= 1e-4 * scale, f"{what}: max |diff| {diff} > 1e-4 x {scale}"
     assert (got.argmax(-1) == want.argmax(-1)).all(), f"{what}: top-1 differs"

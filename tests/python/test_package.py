@@ -63,7 +63,8 @@ def test_logits_equal_bench_infer(engine, weights, tmp_path):
 
 def test_nhwc_layout_matches_nchw(engine, weights):
     x = P.pixels(2, seed=3)
-    with rs.Engine(weights, backend="cpu", max_batch=2, resolution=P.RES, layout="nhwc") as e:
+    # The fixture's options but the layout: the same algorithm choices (remembered in the process).
+    with rs.Engine(weights, backend="cpu", max_batch=4, resolution=P.RES, layout="nhwc") as e:
         assert e.info.layout == "nhwc"
         got = e(np.ascontiguousarray(x.transpose(0, 2, 3, 1)))
     want = engine(x)
@@ -350,7 +351,8 @@ def test_threads_share_one_engine_and_the_process(engine, weights):
         except Exception as ex:  # noqa: BLE001 - reported below
             errors.append(ex)
 
-    with rs.Engine(weights, backend="cpu", max_batch=2, resolution=P.RES) as other:
+    # The fixture's options: the same algorithms (choices are remembered per process), the same bits.
+    with rs.Engine(weights, backend="cpu", max_batch=4, resolution=P.RES) as other:
         threads = [threading.Thread(target=worker, args=(i, engine if i % 2 else other)) for i in range(4)]
         for t in threads:
             t.start()
