@@ -100,6 +100,11 @@ class FastCpuEngine final : public Engine {
       m_convs.push_back(std::move(c.impl));
     }
     cache.save();
+    // The convolutions hold their weights in their own layouts now: drop the folded copies.
+    for (FoldedConv& c : m_weights.stem) release(c);
+    for (FoldedBlock& b : m_weights.blocks) {
+      for (FoldedConv* c : {&b.conv1, &b.conv2, &b.conv3, &b.shortcut}) release(*c);
+    }
     m_workspace.resize(workspace / sizeof(float) + 16);
     m_tune_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
@@ -131,6 +136,10 @@ class FastCpuEngine final : public Engine {
 
  private:
   int threads() const { return m_facts.threads; }
+  static void release(FoldedConv& c) {
+    std::vector<float>().swap(c.weight);
+    std::vector<float>().swap(c.bias);
+  }
 
   void conv(size_t layer, int batch, const float* in, float* out) {
     m_convs[layer]->run(in, batch, out, m_workspace.data(), threads());
