@@ -210,8 +210,10 @@ def result_from(library: str, threads: int, n: int, raw: Dict[str, Any]) -> Dict
     return r
 
 
-def worker_env(library: str, threads: int) -> Dict[str, str]:
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads),
+def worker_env(library: str, threads: int, base: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """The environment of a worker: `base` (default: ours) with the thread counts set, and for numpy
+    without the OpenBLAS overrides."""
+    env = dict(os.environ if base is None else base, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads),
                OPENBLAS_NUM_THREADS=str(threads))
     if library == "numpy":
         for k in UNSET_FOR_NUMPY:

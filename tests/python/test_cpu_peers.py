@@ -197,31 +197,28 @@ def test_sgemm_schema_problems_are_named():
 
 
 def test_numpy_worker_runs_without_the_openblas_overrides():
-    env = G.worker_env("numpy", 2)
-    assert "OPENBLAS_CORETYPE" not in env and "OPENBLAS_L2_SIZE" not in env
+    base = {"PATH": "/bin", "OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "1048576"}
+    env = G.worker_env("numpy", 2, base)
+    assert "OPENBLAS_CORETYPE" not in env and "OPENBLAS_L2_SIZE" not in env and env["PATH"] == "/bin"
     assert env["OPENBLAS_NUM_THREADS"] == env["OMP_NUM_THREADS"] == env["MKL_NUM_THREADS"] == "2"
-    os.environ["OPENBLAS_CORETYPE"] = "Haswell"
-    try:
-        assert G.worker_env("torch", 1)["OPENBLAS_CORETYPE"] == "Haswell"  # only numpy's process changes
-        assert "OPENBLAS_CORETYPE" not in G.worker_env("numpy", 1)
-    finally:
-        del os.environ["OPENBLAS_CORETYPE"]
+    torch_env = G.worker_env("torch", 1, base)  # only numpy's process loses them
+    assert torch_env["OPENBLAS_CORETYPE"] == "Haswell" and torch_env["OPENBLAS_L2_SIZE"] == "1048576"
+    assert base["OPENBLAS_CORETYPE"] == "Haswell"  # the caller's environment is left as it was
 
 
 def test_sgemm_numpy_worker_measures_a_small_product(tmp_path):
-    """The real measuring path on a 64^3 product (numpy and threadpoolctl are in the project venv)."""
+    """The measuring path of a worker on a 64^3 product, in this process's environment as it is
+    (the OpenBLAS overrides stay: tests never change them)."""
     pytest.importorskip("threadpoolctl")
-    out = tmp_path / "sgemm.json"
-    p = subprocess.run([sys.executable, os.path.join(PEERS, "sgemm_ceiling.py"), "--libraries", "numpy",
+    out = tmp_path / "raw.json"
+    p = subprocess.run([sys.executable, os.path.join(PEERS, "sgemm_ceiling.py"), "--worker", "numpy",
                         "--threads", "1", "--n", "64", "--warmup-ms", "0", "--iterations", "3", "--duration-s", "0",
                         "--json", str(out)], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
-    doc = G.load(str(out))
-    r = doc["results"][0]
+    r = G.result_from("numpy", 1, 64, json.loads(out.read_text()))
     assert r["status"] == "ok" and r["iterations"] >= 3 and r["max_rel_error"] < 1e-5
-    assert r["software"]["env_now"] == {"OPENBLAS_CORETYPE": None, "OPENBLAS_L2_SIZE": None}
-    assert r["software"]["blas"] == "openblas" and r["software"]["kernel"]
-    assert doc["ceiling"][0]["gflops"] == pytest.approx(r["gflops_median"])
+    assert r["software"]["blas"] == "openblas" and r["software"]["kernel"] and r["software"]["blas_threads"] == 1
+    assert r["gflops_median"] == pytest.approx(G.gflops(64, r["time_ms"]["median"] / 1e3))
 
 
 # ---- the join -----------------------------------------------------------------------------------
