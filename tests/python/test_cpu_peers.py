@@ -358,3 +358,21 @@ def test_join_takes_the_thread_count_from_row_environment_or_command():
     doc = ours_doc(RS50_B1, 3, 50.0, thread_field="nowhere")
     doc["command"] += " --threads=4"
     assert J.threads_of(doc, doc["results"][0]) == 4
+
+
+@pytest.mark.parametrize("args, fragment", [(["--threads", "x"], "--threads: 'x'"), (["--bogus"], "unknown argument"),
+                                            (["--out"], "--out needs a folder"),
+                                            (["--threads", " , "], "no thread count")])
+def test_bench_cpu_refuses_bad_arguments_before_installing_anything(args, fragment):
+    p = subprocess.run(["bash", os.path.join(REPO, "scripts", "bench-cpu"), *args], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 2 and fragment in p.stderr, p.stderr
+
+
+def test_bench_cpu_help_names_every_option():
+    p = subprocess.run(["bash", os.path.join(REPO, "scripts", "bench-cpu"), "--help"], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0
+    for option in ("--out", "--threads", "--no-build", "--quick", "RESNETRS_BENCH", ".venv-bench-cpu"):
+        assert option in p.stdout, option
+
