@@ -289,7 +289,7 @@ def main(argv: List[str]) -> int:
     rows: List[Dict[str, Any]] = []
     t0 = time.perf_counter()
     print(f"[peers] exporting {len(a.configs)} config(s) to ONNX (cached in {a.cache})...", file=sys.stderr, flush=True)
-    exports = run_worker(a, "export", 1)
+    exports = run_worker(a, "export", cpu_machine.host_cores())  # not timed: every core
     if exports is None:
         print("cpu_peers.py: the ONNX export failed; nothing was timed", file=sys.stderr)
         return 1

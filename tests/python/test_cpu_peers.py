@@ -225,7 +225,8 @@ def test_sgemm_numpy_worker_measures_a_small_product(tmp_path):
 
 def sample_run(tmp_path):
     """Ours at 1 and 2 threads for RS-50 b1, b8 and RS-101 b1; every peer, except: OpenVINO missing at
-    RS-50 b8 2 threads, failed at RS-101 b1 1 thread, and no ONNX Runtime at RS-101 b1 at all."""
+    RS-50 b8 2 threads, failed at RS-101 b1 1 thread, no ONNX Runtime at RS-101 b1 at all, and
+    PyTorch channels_last not fp32 at RS-50 b8 1 thread."""
     paths = []
     ours = {(RS50_B1, 1): 50.0, (RS50_B1, 2): 27.0, (RS50_B8, 1): 400.0, (RS50_B8, 2): 208.0,
             (RS101_B1, 1): 150.0, (RS101_B1, 2): 80.0}
@@ -238,6 +239,8 @@ def sample_run(tmp_path):
         scale = 1 if t == 1 else 0.55
         base = {RS50_B1: 60.0, RS50_B8: 480.0, RS101_B1: 160.0}[c] * scale
         rows += [peer_row("pytorch-eager-nchw", c, t, base * 2), peer_row("pytorch-eager-channels-last", c, t, base * 1.8)]
+        if (c, t) == (RS50_B8, 1):  # a peer that did not compute in fp32: kept, shown, never compared
+            rows[-1].update(status="error", error=P.not_fp32_message(0.02))
         if c != RS101_B1:
             rows.append(peer_row("onnxruntime", c, t, base))
         if (c, t) == (RS101_B1, 1):
@@ -294,6 +297,7 @@ def test_join_scaling_from_1_to_2_threads(tmp_path):
     assert s["speedup"]["resnetrs"] == pytest.approx(50.0 / 27.0)
     assert s["speedup"]["onnxruntime"] == pytest.approx(1 / 0.55)
     assert scaling["RS-50 @160 b8"]["speedup"]["openvino"] is None  # missing at 2 threads
+    assert scaling["RS-50 @160 b8"]["speedup"]["pytorch-eager-channels-last"] is None  # not fp32 at 1 thread
     assert scaling["RS-101 @192 b1"]["speedup"]["openvino"] is None  # failed at 1 thread
 
 
@@ -315,6 +319,8 @@ def test_join_command_line_writes_markdown_json_and_chart(tmp_path):
     failed = next(line for line in table if line.startswith("| RS-101 @192 b1 | 1 |"))
     assert "| - | error | - | - |" in failed
     assert "| RS-50 @160 b1 | 1 -> 2 | x1.85 |" in md.read_text()
+    not_fp32 = next(line for line in table if line.startswith("| RS-50 @160 b8 | 1 |"))
+    assert "| 50.00 | 120.00 | not fp32 | 60.00 | 57.00 | 0.88 | met |" in not_fp32
     assert "SGEMM ceiling, 2 thread(s): 300.0 GFLOP/s" in md.read_text()
     joined = json.loads(js.read_text())
     assert joined["goal_ratio"] == 0.9 and joined["goal_peers"] == ["onnxruntime", "openvino"]
