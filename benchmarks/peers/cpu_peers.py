@@ -116,7 +116,7 @@ def layout_of(peer: str) -> str:
 def base_row(peer: str, depth: int, res: int, batch: int, threads: int) -> Dict[str, Any]:
     return {"model": f"rs{depth}", "depth": depth, "resolution": res, "mode": peer, "precision": "fp32",
             "layout": layout_of(peer), "cuda_graph": False, "compile_mode": None, "weights": "timm-random-init",
-            "batch_requested": batch, "batch": batch, "threads": threads}
+            "batch_requested": batch, "batch": batch, "cpu_threads": threads}
 
 
 def error_row(peer: str, config: Config, threads: int, message: str) -> Dict[str, Any]:
@@ -309,7 +309,7 @@ def main(argv: List[str]) -> int:
     doc = make_document(rows, protocol, software, command)
     S.validate(doc, "cpu_peers.py's own output")
     for r in rows:
-        head = f"{r['mode']:<28} RS-{r['depth']:<4} @{r['resolution']:<4} b{r['batch']:<3} {r['threads']} thread(s)"
+        head = f"{r['mode']:<28} RS-{r['depth']:<4} @{r['resolution']:<4} b{r['batch']:<3} {r['cpu_threads']} thread(s)"
         if r["status"] == "ok":
             print(f"{head}  {r['latency_ms']['median']:9.2f} ms/batch  {r['latency_ms']['median'] / r['batch']:8.2f} "
                   f"ms/image  rel.diff {r['max_rel_diff_vs_torch']:.1e}")

@@ -11,8 +11,8 @@ markdown, optionally saved (--markdown, --json) and drawn (--png).
                       [--json joined.json] [--png chart.png]
 
 Times are medians of the batch latency divided by the batch. The thread count of a row comes from
-the row ("threads"), else its document's environment.software ("threads" or "cpu_threads"), else
-a --threads N in its command line. A missing or failed series shows '-' or 'error'; the ratio uses
+the row ("cpu_threads", or "threads"), else its document's environment.software (the same keys),
+else a --threads N in its command line. A missing or failed series shows '-' or 'error'; the ratio uses
 whichever of ONNX Runtime and OpenVINO ran. Standard library + matplotlib (Agg, for --png only).
 Exit status: 0 success, 1 unreadable, invalid or unusable input, 2 bad flags.
 """
@@ -44,12 +44,13 @@ class InputError(ValueError):
 
 
 def threads_of(doc: Dict[str, Any], r: Dict[str, Any]) -> Optional[int]:
-    if isinstance(r.get("threads"), int):
-        return r["threads"]
+    """The threads a row ran on: the row's cpu_threads (both producers write the count the runtime
+    used; 0 would mean 'all cores', which is not a count), else the environment's, else the command's."""
     sw = doc["environment"].get("software") or {}
-    for k in ("threads", "cpu_threads"):
-        if isinstance(sw.get(k), int):
-            return sw[k]
+    for where in (r, sw):
+        for k in ("cpu_threads", "threads"):
+            if isinstance(where.get(k), int) and not isinstance(where.get(k), bool) and where[k] > 0:
+                return where[k]
     m = re.search(r"--threads[= ](\d+)\b", doc.get("command", ""))
     return int(m.group(1)) if m else None
 
@@ -213,6 +214,9 @@ def notes(docs, sgemm: Optional[Dict[str, Any]]) -> List[str]:
         sw = e.get("software") or {}
         versions = ", ".join(f"{k} {sw[k]}" for k in ("torch", "timm", "onnxruntime", "openvino") if k in sw)
         who = doc["producer"]["name"] + " " + doc["producer"]["version"] + (f" ({versions})" if versions else "")
+        winograd = sorted({str(r["cpu_winograd"]) for r in doc["results"] if r.get("cpu_winograd") is not None})
+        if winograd:
+            who += f", winograd {'/'.join(winograd)}"
         out.append(f"{os.path.basename(path)}: {who} on {e['host_cpu']} ({e['host_cores']} cores), warm-up "
                    f"{p['warmup_ms']:.0f} ms, >= {p['min_iterations']} runs and >= {p['min_duration_s']:.1f} s")
     if sgemm:

@@ -57,14 +57,16 @@ def ours_doc(config, threads, ms_per_batch, thread_field="command", gflops=4.563
     doc["producer"] = {"name": "resnetrs-bench", "version": "0.1.0"}
     doc["command"] = f"resnetrs-bench --backend cpu --model rs{config[0]} --res {config[1]} --batch {config[2]}"
     r = doc["results"][0]
-    for k in ("threads", "max_rel_diff_vs_torch", "settings", "compile_mode"):
+    for k in ("cpu_threads", "max_rel_diff_vs_torch", "settings", "compile_mode"):
         r.pop(k)
-    r.update(weights="synthetic:seed=1", gflops_per_image=gflops)
+    r.update(weights="synthetic:seed=1", gflops_per_image=gflops, cpu_winograd="auto")
     if thread_field == "command":
         doc["command"] += f" --threads {threads}"
     elif thread_field == "software":
         doc["environment"]["software"] = {"library_version": "0.1.0", "cpu_threads": threads}
     elif thread_field == "row":
+        r["cpu_threads"] = threads
+    elif thread_field == "row-threads":
         r["threads"] = threads
     return doc
 
@@ -117,7 +119,7 @@ def test_peer_rows_and_document_follow_the_schema():
     doc = peers_doc(rows)
     S.validate(doc, "sample peers document")
     r = rows[0]
-    assert r["threads"] == 2 and r["batch"] == 8 and r["precision"] == "fp32" and r["mode"] == "pytorch-eager-nchw"
+    assert r["cpu_threads"] == 2 and r["batch"] == 8 and r["precision"] == "fp32" and r["mode"] == "pytorch-eager-nchw"
     assert r["latency_ms"]["median"] == pytest.approx(240.0)
     assert r["images_per_s"] == pytest.approx(8 * 10 / r["timed_s"])
     assert r["gflops_per_image"] == pytest.approx(2 * 2.28)
@@ -322,6 +324,7 @@ def test_join_command_line_writes_markdown_json_and_chart(tmp_path):
     not_fp32 = next(line for line in table if line.startswith("| RS-50 @160 b8 | 1 |"))
     assert "| 50.00 | 120.00 | not fp32 | 60.00 | 57.00 | 0.88 | met |" in not_fp32
     assert "SGEMM ceiling, 2 thread(s): 300.0 GFLOP/s" in md.read_text()
+    assert ", winograd auto on " in md.read_text()  # our runs say how they ran their 3x3 convolutions
     joined = json.loads(js.read_text())
     assert joined["goal_ratio"] == 0.9 and joined["goal_peers"] == ["onnxruntime", "openvino"]
     assert png.read_bytes()[:8] == PNG_MAGIC
@@ -358,9 +361,12 @@ def test_join_refuses_what_it_cannot_place(tmp_path):
 
 
 def test_join_takes_the_thread_count_from_row_environment_or_command():
-    for field in ("row", "software", "command"):
+    for field in ("row", "row-threads", "software", "command"):
         doc = ours_doc(RS50_B1, 3, 50.0, thread_field=field)
         assert J.threads_of(doc, doc["results"][0]) == 3, field
+    doc = ours_doc(RS50_B1, 3, 50.0, thread_field="command")
+    doc["results"][0]["cpu_threads"] = 0  # 'all the cores' is no count: the command's is taken
+    assert J.threads_of(doc, doc["results"][0]) == 3
     doc = ours_doc(RS50_B1, 3, 50.0, thread_field="nowhere")
     doc["command"] += " --threads=4"
     assert J.threads_of(doc, doc["results"][0]) == 4
