@@ -16,7 +16,8 @@ Protocol: warm-up by wall time (--warmup-ms, default 1000), then at least --iter
 clock); the input is standard normal and already in memory; the logits of the last run are checked
 finite and against PyTorch eager's (the export's reference, same weights and input): their largest
 difference relative to the largest logit is in each row (max_rel_diff_vs_torch); a row more than
-1e-3 off did not compute in fp32 and becomes an error row (NOT_FP32), kept apart from the comparison.
+1e-3 off did not compute in fp32 and becomes an error row (NOT_FP32), one with a non-finite logit
+too (NON_FINITE): both are kept apart from the comparison.
 Threads: PyTorch torch.set_num_threads(T) with one inter-op thread; ONNX Runtime
 intra_op_num_threads=T, inter_op_num_threads=1, sequential execution; OpenVINO INFERENCE_NUM_THREADS=T
 with the LATENCY hint. Strict fp32: PyTorch float32 matmul precision 'highest' and oneDNN fp32
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import re
@@ -135,7 +137,8 @@ def ok_row(peer: str, config: Config, threads: int, params: int, build_s: float,
                 images_per_s=batch * len(lat) / runs["timed_s"], build_s=build_s, load_s=None, tune_s=None,
                 memory={"method": "none", "peak_bytes": None, "after_build_bytes": None, "after_runs_bytes": None,
                         "engine_bytes": None},
-                outputs_finite=finite, max_rel_diff_vs_torch=rel_diff, settings=settings, samples_ms=lat)
+                outputs_finite=finite, settings=settings, samples_ms=lat,
+                max_rel_diff_vs_torch=rel_diff if rel_diff is not None and math.isfinite(rel_diff) else None)
 
 
 def make_document(rows: List[Dict[str, Any]], protocol: Dict[str, Any], software: Dict[str, Any],
@@ -162,6 +165,17 @@ FP32_REL_TOLERANCE = 1e-3  # fp32 runtimes agree to ~1e-6; bf16 arithmetic is ~1
 def not_fp32_message(rel: float) -> str:
     return (f"NOT_FP32: the logits differ from PyTorch eager fp32's by {rel:.2g} of the largest logit "
             f"(> {FP32_REL_TOLERANCE:g}): not strict fp32 arithmetic; the timing is kept in the row but not compared")
+
+
+def judged(row: Dict[str, Any]) -> Dict[str, Any]:
+    """A measured row turned into an error row when its logits were not finite or not fp32's
+    (its timing stays in it, but no table compares it)."""
+    rel = row["max_rel_diff_vs_torch"]  # None when it was not a number
+    if not row["outputs_finite"]:
+        row.update(status="error", error="NON_FINITE: the logits of the last run are not all finite")
+    elif rel is None or not rel <= FP32_REL_TOLERANCE:
+        row.update(status="error", error=not_fp32_message(float("nan") if rel is None else rel))
+    return row
 
 
 def relative_difference(np, y, reference) -> float:
@@ -224,9 +238,7 @@ def worker(a: argparse.Namespace) -> int:
             rel = relative_difference(np, y, np.load(os.path.join(d, "reference.npy")))
             if not a.worker.startswith("pytorch"):  # the runtimes that run the ONNX file
                 settings = dict(settings, onnx_opset=meta["opset"])
-            rows.append(ok_row(a.worker, config, threads, meta["params"], build_s, runs, finite, rel, settings))
-            if not rel <= FP32_REL_TOLERANCE:
-                rows[-1].update(status="error", error=not_fp32_message(rel))
+            rows.append(judged(ok_row(a.worker, config, threads, meta["params"], build_s, runs, finite, rel, settings)))
             print(f"[peers] {name}: median {rows[-1]['latency_ms']['median']:.2f} ms per batch, "
                   f"{rows[-1]['latency_ms']['median'] / batch:.2f} ms per image, {len(runs['samples'])} runs, "
                   f"rel. diff vs torch {rel:.1e}", file=sys.stderr, flush=True)

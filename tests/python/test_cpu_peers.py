@@ -138,6 +138,19 @@ def test_relative_difference_separates_fp32_from_bf16():
     assert P.not_fp32_message(0.02).startswith("NOT_FP32")
 
 
+def test_rows_that_are_not_finite_or_not_fp32_become_errors_that_still_validate():
+    def row(finite, rel):
+        return P.judged(P.ok_row("openvino", RS50_B1, 2, 1, 1.0, runs(30.0), finite, rel, {}))
+    assert row(True, 5e-7)["status"] == "ok"
+    r = row(True, 2e-2)
+    assert r["status"] == "error" and r["error"].startswith("NOT_FP32") and r["latency_ms"]["median"] == 30.0
+    assert row(False, float("nan"))["error"].startswith("NON_FINITE")
+    assert row(True, float("nan"))["status"] == "error"  # a NaN difference is no agreement
+    assert row(False, float("nan"))["max_rel_diff_vs_torch"] is None  # JSON has no NaN
+    doc = peers_doc([row(True, 2e-2), row(False, float("nan"))])
+    S.validate(json.loads(json.dumps(doc, allow_nan=False)), "judged rows")
+
+
 def test_machine_slug():
     assert cpu_machine.machine_slug("Intel(R) Xeon(R) Processor", 2) == "intel-xeon-2c"
     assert cpu_machine.machine_slug("AMD EPYC 7B13 64-Core Processor", 8) == "amd-epyc-7b13-8c"
