@@ -31,8 +31,9 @@ def make_model(torch, timm, depth: int):
 
 def strict_fp32_torch(torch) -> Dict[str, Any]:
     """No reduced-precision shortcut in PyTorch's CPU kernels (oneDNN may use bf16/TF32 for fp32
-    when allowed): oneDNN's fp32 precision set to 'ieee' through the new API alone (mixing it with
-    the legacy set_float32_matmul_precision makes PyTorch refuse to run); returns what is in force."""
+    when allowed): oneDNN's fp32 precision set to 'ieee' through the new API alone (with it set,
+    code that reads the legacy flags raises, torch.export among them: the export process sets
+    nothing and runs PyTorch's default, which is strict fp32 too); returns what is in force."""
     mkldnn = torch.backends.mkldnn
     mkldnn.fp32_precision = "ieee"
     return {"mkldnn_fp32_precision": mkldnn.fp32_precision, "mkldnn_conv_fp32_precision": mkldnn.conv.fp32_precision,
