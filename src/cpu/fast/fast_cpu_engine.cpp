@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <random>
@@ -10,6 +11,7 @@
 #include "common/error.h"
 #include "cpu/fast/cpu_isa.h"
 #include "cpu/fast/gemm_conv1x1.h"
+#include "cpu/fast/host_buffer.h"
 #include "cpu/fast/omp_threads.h"
 #include "cpu/fast/onednn_conv.h"
 
@@ -17,22 +19,19 @@ namespace resnetrs {
 namespace cpu::fast {
 namespace {
 
-// 64-byte aligned float storage (vector loads, oneDNN's preference), sized once at build.
+// Float storage sized once at build, page-aligned (host_buffer.h).
 class AlignedFloats {
  public:
   void resize(size_t n) {
-    m_data.reset(static_cast<float*>(::operator new[](std::max<size_t>(n, 1) * sizeof(float), std::align_val_t(64))));
+    m_buffer = HostBuffer(std::max<size_t>(n, 1) * sizeof(float));
     m_size = n;
   }
-  float* data() { return m_data.get(); }
-  const float* data() const { return m_data.get(); }
+  float* data() { return m_buffer.floats(); }
+  const float* data() const { return m_buffer.floats(); }
   size_t size() const { return m_size; }
 
  private:
-  struct Free {
-    void operator()(float* p) const { ::operator delete[](p, std::align_val_t(64)); }
-  };
-  std::unique_ptr<float, Free> m_data;
+  HostBuffer m_buffer;
   size_t m_size = 0;
 };
 
@@ -43,7 +42,9 @@ constexpr int kClassChunk = 128;  // classes per work item of the dense layer
 class FastCpuEngine final : public Engine {
  public:
   FastCpuEngine(const FoldedWeights& weights, const EngineOptions& options, const std::vector<std::string>& forced)
-      : m_weights(weights), m_options(options), m_net(describe_network(weights.config, options.height, options.width)) {
+      : m_options(options), m_net(describe_network(weights.config, options.height, options.width)),
+        m_mean(weights.input_mean), m_std(weights.input_std) {
+    copy_small_weights(weights);
     const auto t0 = std::chrono::steady_clock::now();
     m_facts.threads = resolve_cpu_threads(options.cpu_threads);
     const CpuIsa isa = resolve_cpu_isa(options.cpu_isa);
@@ -79,10 +80,10 @@ class FastCpuEngine final : public Engine {
     ctx.cache = &cache;
     ctx.cache_machine = cpu_cache_machine(m_facts.onednn_version, m_facts.onednn_isa);
     std::vector<std::pair<const ConvShape*, const FoldedConv*>> layers;
-    for (int i = 0; i < 4; ++i) layers.emplace_back(&m_net.stem[i], &m_weights.stem[i]);
+    for (int i = 0; i < 4; ++i) layers.emplace_back(&m_net.stem[i], &weights.stem[i]);
     for (size_t i = 0; i < m_net.blocks.size(); ++i) {
       const BlockShape& b = m_net.blocks[i];
-      const FoldedBlock& f = m_weights.blocks[i];
+      const FoldedBlock& f = weights.blocks[i];
       layers.emplace_back(&b.conv1, &f.conv1);
       layers.emplace_back(&b.conv2, &f.conv2);
       layers.emplace_back(&b.conv3, &f.conv3);
@@ -100,11 +101,6 @@ class FastCpuEngine final : public Engine {
       m_convs.push_back(std::move(c.impl));
     }
     cache.save();
-    // The convolutions hold their weights in their own layouts now: drop the folded copies.
-    for (FoldedConv& c : m_weights.stem) release(c);
-    for (FoldedBlock& b : m_weights.blocks) {
-      for (FoldedConv* c : {&b.conv1, &b.conv2, &b.conv3, &b.shortcut}) release(*c);
-    }
     m_workspace.resize(workspace / sizeof(float) + 16);
     m_tune_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
@@ -130,15 +126,38 @@ class FastCpuEngine final : public Engine {
     conv(layer++, batch, m_t1.data(), m_x.data());
     conv(layer++, batch, m_x.data(), m_t1.data());
     conv(layer++, batch, m_t1.data(), m_x.data());
-    for (const BlockShape& b : m_net.blocks) layer = run_block(b, m_weights.blocks[size_t(&b - m_net.blocks.data())], layer, batch);
+    for (size_t i = 0; i < m_net.blocks.size(); ++i) layer = run_block(m_net.blocks[i], m_se[i], layer, batch);
     head(batch, logits);
   }
 
  private:
   int threads() const { return m_facts.threads; }
-  static void release(FoldedConv& c) {
-    std::vector<float>().swap(c.weight);
-    std::vector<float>().swap(c.bias);
+  // The weights the engine reads itself (the convolutions keep theirs in their own layouts): each
+  // block's SE weights and the dense layer, in one buffer.
+  struct SeWeights {
+    const float *w1, *b1, *w2, *b2;
+  };
+  void copy_small_weights(const FoldedWeights& w) {
+    size_t floats = w.dense_weight.size() + w.dense_bias.size();
+    for (const FoldedBlock& b : w.blocks) {
+      floats += b.se_reduce_weight.size() + b.se_reduce_bias.size() + b.se_expand_weight.size() + b.se_expand_bias.size();
+    }
+    m_small = HostBuffer(floats * sizeof(float));
+    float* at = m_small.floats();
+    auto put = [&at](const std::vector<float>& v) {
+      const float* start = at;
+      at = std::copy(v.begin(), v.end(), at);
+      return start;
+    };
+    m_dense_weight = put(w.dense_weight);
+    m_dense_bias = put(w.dense_bias);
+    for (const FoldedBlock& b : w.blocks) {
+      const float* w1 = put(b.se_reduce_weight);
+      const float* b1 = put(b.se_reduce_bias);
+      const float* w2 = put(b.se_expand_weight);
+      const float* b2 = put(b.se_expand_bias);
+      m_se.push_back({w1, b1, w2, b2});
+    }
   }
 
   void conv(size_t layer, int batch, const float* in, float* out) {
@@ -153,13 +172,12 @@ class FastCpuEngine final : public Engine {
     for (int item = 0; item < batch * chunks; ++item) {
       const int n = item / chunks, y0 = (item % chunks) * 8, y1 = std::min(h, y0 + 8);
       const size_t image = size_t(h) * w * 3;
-      m_kernels->normalize_input(input + n * image, nhwc ? 1 : 0, h, w, m_weights.input_mean.data(),
-                                 m_weights.input_std.data(), y0, y1, m_x.data() + n * image);
+      m_kernels->normalize_input(input + n * image, nhwc ? 1 : 0, h, w, m_mean.data(), m_std.data(), y0, y1, m_x.data() + n * image);
     }
   }
 
   // m_x holds the block input on entry and the block output on exit. Returns the next layer index.
-  size_t run_block(const BlockShape& b, const FoldedBlock& f, size_t layer, int batch) {
+  size_t run_block(const BlockShape& b, const SeWeights& f, size_t layer, int batch) {
     conv(layer++, batch, m_x.data(), m_t1.data());
     conv(layer++, batch, m_t1.data(), m_t2.data());
     conv(layer++, batch, m_t2.data(), m_t3.data());
@@ -180,7 +198,7 @@ class FastCpuEngine final : public Engine {
   }
 
   // gate[n] = SE(mean over pixels of t3[n]).
-  void squeeze_excite(const BlockShape& b, const FoldedBlock& f, int batch, size_t hw) {
+  void squeeze_excite(const BlockShape& b, const SeWeights& f, int batch, size_t hw) {
     const int c = b.cout, chunks = (c + kChannelChunk - 1) / kChannelChunk;
     const float inv = 1.0f / float(hw);
 #pragma omp parallel num_threads(threads())
@@ -194,8 +212,7 @@ class FastCpuEngine final : public Engine {
       }
 #pragma omp for schedule(static)
       for (int n = 0; n < batch; ++n) {
-        m_kernels->se_gate(m_sums.data() + size_t(n) * c, c, b.se_channels, f.se_reduce_weight.data(),
-                           f.se_reduce_bias.data(), f.se_expand_weight.data(), f.se_expand_bias.data(),
+        m_kernels->se_gate(m_sums.data() + size_t(n) * c, c, b.se_channels, f.w1, f.b1, f.w2, f.b2,
                            m_hidden.data() + size_t(n) * c, m_gate.data() + size_t(n) * c);
       }
     }
@@ -243,15 +260,19 @@ class FastCpuEngine final : public Engine {
 #pragma omp for schedule(static)
       for (int item = 0; item < batch * class_chunks; ++item) {
         const int n = item / class_chunks, k0 = (item % class_chunks) * kClassChunk, k1 = std::min(k, k0 + kClassChunk);
-        m_kernels->dense(m_head.data() + size_t(n) * c, c, m_weights.dense_weight.data(), m_weights.dense_bias.data(),
+        m_kernels->dense(m_head.data() + size_t(n) * c, c, m_dense_weight, m_dense_bias,
                          k0, k1, logits + size_t(n) * k);
       }
     }
   }
 
-  FoldedWeights m_weights;
+  HostBuffer m_small;
+  std::vector<SeWeights> m_se;
+  const float* m_dense_weight = nullptr;
+  const float* m_dense_bias = nullptr;
   EngineOptions m_options;
   NetworkDesc m_net;
+  std::array<float, 3> m_mean, m_std;
   FastEngineFacts m_facts;
   const IsaKernels* m_kernels = nullptr;
   std::vector<std::unique_ptr<ConvImpl>> m_convs;

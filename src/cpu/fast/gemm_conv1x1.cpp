@@ -25,9 +25,10 @@ GemmConv1x1::GemmConv1x1(const ConvShape& s, const IsaKernels& kernels, const fl
   if (s.kernel != 1 || s.stride != 1 || s.pad != 0 || s.pad_top != 0 || s.pad_left != 0) {
     throw_error(Status::kInternal, "gemm 1x1 asked for " + s.name + ", which is not a 1x1 stride-1 convolution");
   }
-  m_weight_t.resize(size_t(s.cin) * s.cout);
+  m_weight_t = HostBuffer(size_t(s.cin) * s.cout * sizeof(float));
+  float* wt = m_weight_t.floats();
   for (int o = 0; o < s.cout; ++o) {
-    for (int i = 0; i < s.cin; ++i) m_weight_t[size_t(i) * s.cout + o] = weight[size_t(o) * s.cin + i];
+    for (int i = 0; i < s.cin; ++i) wt[size_t(i) * s.cout + o] = weight[size_t(o) * s.cin + i];
   }
   m_bias.assign(size_t(s.cout), 0.0f);
   if (bias) std::copy(bias, bias + s.cout, m_bias.begin());
@@ -45,7 +46,7 @@ void GemmConv1x1::run(const float* in, int batch, float* out, void*, int threads
     const int t = omp_get_thread_num(), n = omp_get_num_threads();
     const long r0 = std::min(rows, groups * t / n * 16), r1 = std::min(rows, groups * (t + 1) / n * 16);
     if (r1 > r0) {
-      const dnnl_status_t st = dnnl_sgemm('N', 'N', r1 - r0, cout, cin, 1.0f, in + r0 * cin, cin, m_weight_t.data(), cout,
+      const dnnl_status_t st = dnnl_sgemm('N', 'N', r1 - r0, cout, cin, 1.0f, in + r0 * cin, cin, m_weight_t.floats(), cout,
                                           0.0f, out + r0 * cout, cout);
       if (st != dnnl_success) failed = int(st);
       m_kernels.bias_act(out + r0 * cout, size_t(r1 - r0), cout, m_bias.data(), m_act);

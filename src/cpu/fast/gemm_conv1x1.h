@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cpu/fast/conv_impl.h"
+#include "cpu/fast/host_buffer.h"
 #include "cpu/fast/isa/isa_kernels.h"
 #include "model/network.h"
 
@@ -26,7 +27,7 @@ class GemmConv1x1 final : public ConvImpl {
  private:
   ConvShape m_shape;
   const IsaKernels& m_kernels;
-  std::vector<float> m_weight_t;  // [cin][cout]
+  HostBuffer m_weight_t;  // [cin][cout]
   std::vector<float> m_bias;      // [cout], zeros when the layer has none
   IsaAct m_act;
 };

@@ -116,7 +116,8 @@ OneDnnConv::OneDnnConv(const ConvShape& s, OneDnnAlgorithm algorithm, int max_ba
       if (w.get_desc() == pd.weights_desc()) piece->weights = w;
     }
     if (!piece->weights) {
-      piece->weights = memory(pd.weights_desc(), eng);
+      m_weight_storage.emplace_back(pd.weights_desc().get_size());
+      piece->weights = memory(pd.weights_desc(), eng, m_weight_storage.back().data());
       dnnl::reorder(user_w, piece->weights).execute(stream, user_w, piece->weights);
       stream.wait();
       packed_weights.push_back(piece->weights);

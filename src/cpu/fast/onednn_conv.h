@@ -10,6 +10,7 @@
 
 #include "cpu/fast/conv_impl.h"
 #include "cpu/fast/cpu_isa.h"
+#include "cpu/fast/host_buffer.h"
 #include "model/network.h"
 
 namespace dnnl {
@@ -44,6 +45,7 @@ class OneDnnConv final : public ConvImpl {
   ConvShape m_shape;
   OneDnnAlgorithm m_algorithm;
   std::vector<std::unique_ptr<Piece>> m_pieces;  // batch sizes descending
+  std::vector<HostBuffer> m_weight_storage;  // the reordered weights' memory (host_buffer.h)
   std::unique_ptr<dnnl::stream> m_stream;  // in-order CPU stream: execute returns when done
   size_t m_workspace_bytes = 0;
   std::string m_impl;
