@@ -35,10 +35,13 @@ constexpr double kG4[6][3] = {{1.0 / 4, 0, 0},
                               {1.0 / 24, -1.0 / 12, 1.0 / 6},
                               {0, 0, 1}};
 
-// Scratch a block aims at: its transformed input and GEMM output stay within a core's L2 (the
-// floats below are 1 MiB; this machine's cores have 2 MiB each).
-constexpr int kBlockBudgetFloats = 1 << 18;
-constexpr int kMinBlockTiles = 8, kMaxBlockTiles = 128;
+// Tiles per block: up to 128, fewer where the block's scratch (alpha^2 x tiles x (cin + cout)
+// floats) would pass 8 MiB. Big blocks win although they spill the L2: every block streams all of
+// the transformed weights (alpha^2 x cin x cout floats, 9.4 MiB for F(4x4) 256 -> 256) through the
+// GEMMs, and oneDNN's sgemm packs them per call, which only pays off over many rows. Measured on
+// RS-50@160's layers at batch 8 (one thread, CPU time): 64-128 tiles were 1.2-2x faster than 16.
+constexpr int kBlockBudgetFloats = 1 << 21;
+constexpr int kMinBlockTiles = 16, kMaxBlockTiles = 128;
 
 }  // namespace
 
@@ -99,8 +102,15 @@ int WinogradConv3x3::block_tiles(int batch) const {
   return (b.tiles + b.count - 1) / b.count;
 }
 
+namespace {
+// The distance between two points' matrices in a block's scratch: rows x cols floats rounded up to
+// a cache line, plus one line, so that the alpha^2 rows a transform reads or writes at once do not
+// all fall into the same L1 set (a stride that is a multiple of 4 KiB would).
+size_t point_stride(int rows, int cols) { return (size_t(rows) * cols + 15) / 16 * 16 + 16; }
+}  // namespace
+
 size_t WinogradConv3x3::block_floats() const {
-  return size_t(alpha_) * alpha_ * max_tiles_ * (size_t(cin_) + cout_);
+  return size_t(alpha_) * alpha_ * (point_stride(max_tiles_, cin_) + point_stride(max_tiles_, cout_));
 }
 
 size_t WinogradConv3x3::workspace_floats(int max_threads) const {
@@ -119,8 +129,8 @@ void WinogradConv3x3::run_block(const float* in, int batch, int first, int last,
   const int nb = last - first;
   const int per_image = tiles_y_ * tiles_x_;
   float* v = ws;
-  float* mm = ws + size_t(alpha_) * alpha_ * nb * cin_;
-  const size_t v_stride = size_t(nb) * cin_, m_stride = size_t(nb) * cout_;
+  const size_t v_stride = point_stride(nb, cin_), m_stride = point_stride(nb, cout_);
+  float* mm = ws + size_t(alpha_) * alpha_ * v_stride;
   if (phase == 0 || phase == 2) {
     for (int i = e_begin; i < e_end; ++i) {
       const int t = first + i;
