@@ -7,7 +7,8 @@
 //   - F(2x2,3x3) and F(4x4,3x3): WinogradConv3x3 (NHWC),
 // each Winograd error also as a ratio to the direct ones, and the median time of each.
 // docs/cpu-winograd.md shows its table. Usage: resnetrs-winograd-error [--threads N] [--batch N]
-//   [--reps N] [--isa generic|avx2] [--only-rs50] [--only HxWxCIN->COUT] [--cpu-time]
+//   [--reps N] [--isa generic|avx2] [--only-rs50] [--only HxWxCIN->COUT] [--cpu-time] [--crop N]
+// (--crop N: every layer cropped to at most N x N, the size the engine's accuracy probe uses).
 #include <cblas.h>
 #include <omp.h>
 
@@ -133,6 +134,7 @@ int main(int argc, char** argv) {
   int threads = 1, batch = 1, reps = 9;
   bool only_rs50 = false;
   std::string only;  // a shape like 40x40x64->64: that layer alone
+  int crop = 0;      // > 0: every layer on min(h, crop) x min(w, crop), as the engine's probe sees it
   CpuIsa isa = resolve_cpu_isa(CpuIsa::kAuto);
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -145,8 +147,9 @@ int main(int argc, char** argv) {
     } else if (a == "--only-rs50") only_rs50 = true;
     else if (a == "--only" && i + 1 < argc) only = argv[++i];
     else if (a == "--cpu-time") g_cpu_time = true;
+    else if (a == "--crop" && i + 1 < argc) crop = std::atoi(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: %s [--threads N] [--batch N] [--reps N] [--isa generic|avx2] [--only-rs50] [--only HxWxCIN->COUT] [--cpu-time]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--threads N] [--batch N] [--reps N] [--isa generic|avx2] [--only-rs50] [--only HxWxCIN->COUT] [--cpu-time] [--crop N]\n", argv[0]);
       return 2;
     }
   }
@@ -156,12 +159,16 @@ int main(int argc, char** argv) {
   }
   openblas_set_num_threads(threads);
   omp_set_num_threads(threads);
-  std::printf("threads %d, batch %d, transforms %s, median %s of %d runs; error = max|got - ref| / max|ref| vs float64\n\n",
-              threads, batch, winograd_kernels(isa).name, g_cpu_time ? "CPU time" : "wall time", reps);
+  std::printf("threads %d, batch %d%s, transforms %s, median %s of %d runs; error = max|got - ref| / max|ref| vs float64\n\n",
+              threads, batch, crop > 0 ? (", cropped to " + std::to_string(crop)).c_str() : "", winograd_kernels(isa).name, g_cpu_time ? "CPU time" : "wall time", reps);
   std::printf("| layer | shape | err im2col | err oneDNN | err F(2x2) (x im2col, x oneDNN) | err F(4x4) (x im2col, x oneDNN) "
               "| ms im2col | ms oneDNN | ms F(2x2) | ms F(4x4) |\n|---|---|---|---|---|---|---|---|---|---|\n");
   uint64_t seed = 1;
-  for (const Layer& l : layers(only_rs50)) {
+  for (Layer l : layers(only_rs50)) {
+    if (crop > 0) {
+      l.h = std::min(l.h, crop);
+      l.w = std::min(l.w, crop);
+    }
     const std::string shape = std::to_string(l.h) + "x" + std::to_string(l.w) + "x" + std::to_string(l.cin) + "->" +
                               std::to_string(l.cout);
     if (!only.empty() && shape != only) continue;
