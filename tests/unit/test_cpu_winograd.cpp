@@ -9,7 +9,7 @@
 // these cases (2026-12-07, AVX-512 machine, generic and avx2 transforms alike): F(2x2,3x3) at most
 // 5.2e-7 (256 -> 256), F(4x4,3x3) at most 7.0e-6 (512 -> 512). Both grow with the channels (each
 // output sums 9 cin rounded products) and with the transforms' coefficients: F(2x2)'s B^T and A^T
-// rows sum to at most 2 and 3 in absolute value, F(4x4)'s to 10 and 18 and its G holds 1/6 and
+// rows sum to at most 2 and 3 in absolute value, F(4x4)'s to 10 and 19 and its G holds 1/6 and
 // 1/24 that round, so the rounding of a transformed value is amplified an order of magnitude more
 // (docs/cpu-winograd.md). The bounds leave 6x (F(2x2)) and 4x (F(4x4)) of margin over the largest
 // measurement and sit far below the error of a wrong tap, a lost tile or a dropped bias (> 1e-2 on
