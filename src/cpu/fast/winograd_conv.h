@@ -36,7 +36,8 @@ class WinogradConv3x3 {
   WinogradConv3x3(WinogradTile tile, CpuIsa isa, int cin, int cout, int h, int w, int max_batch, const float* weight,
                   const float* bias, IsaAct act);
 
-  // Floats of scratch run() needs for up to max_batch images and up to max_threads threads.
+  // Floats of scratch run() needs for up to max_batch images and up to max_threads threads
+  // (64-byte aligned scratch keeps every GEMM operand aligned).
   size_t workspace_floats(int max_threads) const;
 
   // in NHWC [batch][h][w][cin] -> out NHWC [batch][h][w][cout] (out must not overlap in).
