@@ -224,3 +224,28 @@ TEST_CASE("ConvErrorProbe accepts the float64-exact output and rejects wrong one
   CHECK(std::memcmp(probe.input_nhwc(), other.input_nhwc(), n * sizeof(float)) != 0);
   CHECK_THROWS(ConvErrorProbe(ProbeGeometry{1, 0, 5, 5, 3, 3, 1, 1, -1, -1}, wt.data(), nullptr, IsaAct::kNone, 1));
 }
+
+TEST_CASE("ConvErrorProbe measures Winograd the way the engine's rule uses it", "[winograd]") {
+  // A stage-1 conv2 cropped as the engine crops it: F(2x2) close to float64, F(4x4) an order of
+  // magnitude further (docs/cpu-winograd.md), both well inside their bounds.
+  ProbeGeometry g;
+  g.batch = 1;
+  g.cin = g.cout = 64;
+  g.h = g.w = 12;
+  const auto wt = random_floats(size_t(64) * 64 * 9, 77, -0.05f, 0.05f);
+  const auto b = random_floats(64, 78, -0.2f, 0.2f);
+  const ConvErrorProbe probe(g, wt.data(), b.data(), IsaAct::kRelu, 2024);
+  double err[2];
+  const WinogradTile tiles[2] = {WinogradTile::kF2x2, WinogradTile::kF4x4};
+  for (int k = 0; k < 2; ++k) {
+    const WinogradConv3x3 conv(tiles[k], CpuIsa::kGeneric, 64, 64, 12, 12, 1, wt.data(), b.data(), IsaAct::kRelu);
+    std::vector<float> out(probe.output_count()), ws(conv.workspace_floats(2));
+    conv.run(probe.input_nhwc(), 1, out.data(), ws.data(), 2);
+    err[k] = probe.error(out.data());
+  }
+  INFO("F(2x2) " << err[0] << ", F(4x4) " << err[1]);
+  CHECK(err[0] > 0.0);
+  CHECK(err[0] <= kTolF2);
+  CHECK(err[1] <= kTolF4);
+  CHECK(err[1] > 3 * err[0]);
+}

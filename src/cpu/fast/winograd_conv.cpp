@@ -123,9 +123,8 @@ size_t WinogradConv3x3::workspace_floats(int max_threads) const {
 // the block), phase 1 the GEMMs of points [e_begin, e_end), phase 2 the output transform of the
 // block's tiles [e_begin, e_end). A thread that owns a block runs all three over the full ranges;
 // threads sharing a block split each phase's range.
-void WinogradConv3x3::run_block(const float* in, int batch, int first, int last, float* out, float* ws, int e_begin,
-                                int e_end, int phase) const {
-  (void)batch;
+void WinogradConv3x3::run_block(const float* in, int first, int last, float* out, float* ws, int e_begin, int e_end,
+                                int phase) const {
   const int nb = last - first;
   const int per_image = tiles_y_ * tiles_x_;
   float* v = ws;
@@ -168,6 +167,7 @@ void WinogradConv3x3::run(const float* in, int batch, float* out, float* workspa
   RESNETRS_CHECK_ARG(batch >= 1 && batch <= max_batch_, "WinogradConv3x3::run: batch " + std::to_string(batch) +
                                                             " outside 1.." + std::to_string(max_batch_));
   RESNETRS_CHECK_ARG(threads >= 1, "WinogradConv3x3::run: threads must be >= 1");
+  RESNETRS_CHECK_ARG(in && out && workspace, "WinogradConv3x3::run: null input, output or workspace");
   const Blocks bl = blocks(batch);
   const int a2 = alpha_ * alpha_;
   const size_t per_block = block_floats();
@@ -196,9 +196,9 @@ void WinogradConv3x3::run(const float* in, int batch, float* out, float* workspa
       for (int b = 0; b < bl.count; ++b) {
         const int first = block_begin(b), last = block_begin(b + 1);
         guarded([&] {
-          run_block(in, batch, first, last, out, ws, 0, last - first, 0);
-          run_block(in, batch, first, last, out, ws, 0, a2, 1);
-          run_block(in, batch, first, last, out, ws, 0, last - first, 2);
+          run_block(in, first, last, out, ws, 0, last - first, 0);
+          run_block(in, first, last, out, ws, 0, a2, 1);
+          run_block(in, first, last, out, ws, 0, last - first, 2);
         });
       }
     }
@@ -210,11 +210,11 @@ void WinogradConv3x3::run(const float* in, int batch, float* out, float* workspa
       for (int b = 0; b < bl.count; ++b) {
         const int first = block_begin(b), last = block_begin(b + 1), nb = last - first;
         auto part = [&](int n, int k) { return int(int64_t(k) * n / team); };
-        guarded([&] { run_block(in, batch, first, last, out, workspace, part(nb, tid), part(nb, tid + 1), 0); });
+        guarded([&] { run_block(in, first, last, out, workspace, part(nb, tid), part(nb, tid + 1), 0); });
 #pragma omp barrier
-        guarded([&] { run_block(in, batch, first, last, out, workspace, part(a2, tid), part(a2, tid + 1), 1); });
+        guarded([&] { run_block(in, first, last, out, workspace, part(a2, tid), part(a2, tid + 1), 1); });
 #pragma omp barrier
-        guarded([&] { run_block(in, batch, first, last, out, workspace, part(nb, tid), part(nb, tid + 1), 2); });
+        guarded([&] { run_block(in, first, last, out, workspace, part(nb, tid), part(nb, tid + 1), 2); });
 #pragma omp barrier
       }
     }

@@ -57,8 +57,7 @@ class WinogradConv3x3 {
   };
   Blocks blocks(int batch) const;
   size_t block_floats() const;  // one block's scratch: V and M of max_tiles_ tiles
-  void run_block(const float* in, int batch, int first, int last, float* out, float* ws, int e_begin, int e_end,
-                 int phase) const;
+  void run_block(const float* in, int first, int last, float* out, float* ws, int e_begin, int e_end, int phase) const;
 
   WinogradTile tile_;
   const WinogradKernels* kernels_;
