@@ -15,6 +15,7 @@
 // measurement and sit far below the error of a wrong tap, a lost tile or a dropped bias (> 1e-2 on
 // this data), so a broken transform cannot pass.
 #include <catch2/catch.hpp>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -82,10 +83,13 @@ void check(WinogradTile tile, CpuIsa isa, const Case& c, uint64_t seed) {
   WinogradConv3x3 conv(tile, isa, c.cin, c.cout, c.h, c.w, c.batch + 1, wt.data(), c.bias ? b.data() : nullptr, c.act);
   std::vector<float> ws(conv.workspace_floats(3));
   std::vector<float> out[3];
+  const int caller_threads = omp_get_max_threads();
   for (int t = 0; t < 3; ++t) {
     out[t].assign(out_n, std::numeric_limits<float>::quiet_NaN());
     conv.run(x.data(), c.batch, out[t].data(), ws.data(), t + 1);
   }
+  // run() limits its own threads' OpenMP thread count (for oneDNN's sgemm), never the caller's.
+  CHECK(omp_get_max_threads() == caller_threads);
   const auto ref = nchw_to_nhwc(ref::conv2d_tf_same(nhwc_to_nchw(x, c.batch, c.cin, c.h, c.w), c.batch, c.cin, c.h,
                                                     c.w, wt, b, c.cout, 3, 1, act_code(c.act)),
                                 c.batch, c.cout, c.h, c.w);
