@@ -32,6 +32,9 @@
 #include "model/config.h"
 #include "model/network.h"
 
+// OpenBLAS's (CMake finds OpenBLAS: BLA_VENDOR); declared here in case cblas.h is another vendor's.
+extern "C" void openblas_set_num_threads(int num_threads);
+
 using namespace resnetrs;
 using namespace resnetrs::cpu::fast;
 
