@@ -42,8 +42,10 @@ class WinogradConv3x3 {
 
   // in NHWC [batch][h][w][cin] -> out NHWC [batch][h][w][cout] (out must not overlap in).
   // Called from outside any OpenMP parallel region; uses `threads` OpenMP threads (at most the
-  // max_threads workspace_floats was asked for). Allocates nothing. Bit-identical for any
-  // `threads`. Throws Error(kInvalidArgument) for batch outside 1..max_batch or threads < 1.
+  // max_threads workspace_floats was asked for). Allocates nothing itself (oneDNN's sgemm may
+  // use packing buffers of its own). Bit-identical for any
+  // `threads`. Throws Error(kInvalidArgument) for batch outside 1..max_batch, threads < 1 or a
+  // null buffer.
   void run(const float* in, int batch, float* out, float* workspace, int threads) const;
 
   WinogradTile tile() const { return tile_; }
