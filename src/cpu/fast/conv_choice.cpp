@@ -14,11 +14,8 @@
 #include "cpu/fast/cpu_isa.h"
 #include "cpu/fast/gemm_conv1x1.h"
 #include "cpu/fast/onednn_conv.h"
-#if __has_include("cpu/fast/winograd_conv.h")
-#define RESNETRS_HAVE_WINOGRAD 1
 #include "cpu/fast/conv_error_probe.h"
 #include "cpu/fast/winograd_conv.h"
-#endif
 
 namespace resnetrs::cpu::fast {
 
@@ -27,26 +24,25 @@ ConvChoice choose_conv_once(const ConvShape& s, const FoldedConv& f, const Choic
 
 namespace {
 
-#if RESNETRS_HAVE_WINOGRAD
+// Our Winograd convolution (winograd_conv.h) as a candidate, for up to the engine's thread count.
 class WinogradImpl final : public ConvImpl {
  public:
   WinogradImpl(WinogradTile tile, const ConvShape& s, CpuIsa isa, int max_batch, int threads, const FoldedConv& f)
-      : m_tile(tile), m_conv(tile, isa, s.cin, s.cout, s.h_in, s.w_in, max_batch, f.weight.data(), f.bias.data(),
-                             isa_act(s.act)) {
-    (void)threads;
-  }
+      : m_tile(tile), m_threads(threads),
+        m_conv(tile, isa, s.cin, s.cout, s.h_in, s.w_in, max_batch, f.weight.data(), f.bias.empty() ? nullptr : f.bias.data(),
+               isa_act(s.act)) {}
   std::string name() const override { return std::string("winograd ") + winograd_tile_name(m_tile); }
   bool is_winograd() const override { return true; }
-  size_t workspace_bytes() const override { return m_conv.workspace_floats() * sizeof(float); }
+  size_t workspace_bytes() const override { return m_conv.workspace_floats(m_threads) * sizeof(float); }
   void run(const float* in, int batch, float* out, void* workspace, int threads) override {
-    m_conv.run(in, batch, out, static_cast<float*>(workspace), threads);
+    m_conv.run(in, batch, out, static_cast<float*>(workspace), std::min(threads, m_threads));
   }
 
  private:
   WinogradTile m_tile;
+  int m_threads;
   WinogradConv3x3 m_conv;
 };
-#endif
 
 // Builds a candidate for a layer of `shape` and up to `max_batch` images (null: does not apply here).
 using Factory = std::function<std::unique_ptr<ConvImpl>(const ConvShape& shape, int max_batch)>;
@@ -75,7 +71,6 @@ std::vector<Factory> candidate_factories(const ConvShape& s, const FoldedConv& f
     out.push_back([=](const ConvShape& g, int n) -> std::unique_ptr<ConvImpl> {
       return make_onednn_conv(g, OneDnnAlgorithm::kWinograd, n, w, b);
     });
-#if RESNETRS_HAVE_WINOGRAD
     for (WinogradTile tile : {WinogradTile::kF2x2, WinogradTile::kF4x4}) {
       const CpuIsa isa = ctx.isa;
       const int threads = ctx.threads;
@@ -83,12 +78,10 @@ std::vector<Factory> candidate_factories(const ConvShape& s, const FoldedConv& f
         return std::make_unique<WinogradImpl>(tile, g, isa, n, threads, f);
       });
     }
-#endif
   }
   return out;
 }
 
-#if RESNETRS_HAVE_WINOGRAD
 // The layer cropped to at most 12x12 output for the accuracy probe (3x3 stride 1: same size in and out).
 ConvShape probe_shape(const ConvShape& s) {
   ConvShape g = s;
@@ -96,7 +89,6 @@ ConvShape probe_shape(const ConvShape& s) {
   g.w_in = g.w_out = std::min(s.w_out, 12);
   return g;
 }
-#endif
 
 double time_ms(ConvImpl& impl, const ChoiceContext& ctx, void* workspace) {
   impl.run(ctx.scratch_in, ctx.tune_batch, ctx.scratch_out, workspace, ctx.threads);  // warm-up
@@ -209,11 +201,11 @@ ConvChoice choose_conv_once(const ConvShape& s, const FoldedConv& f, const Choic
       r.eligible = false;
       r.why_not = "not the forced choice";
     }
-#if RESNETRS_HAVE_WINOGRAD
     if (r.eligible && impl->is_winograd() && ctx.winograd == CpuWinograd::kAuto) {
       // The accuracy rule: error vs float64 at most 2x the direct convolution's on the same sample.
       const ConvShape g = probe_shape(s);
-      const ConvErrorProbe probe(g, f.weight.data(), f.bias.data(), s.act, /*seed=*/20);
+      const ConvErrorProbe probe(probe_geometry(s, 1, g.h_in, g.w_in), f.weight.data(),
+                                 f.bias.empty() ? nullptr : f.bias.data(), isa_act(s.act), /*seed=*/20);
       std::unique_ptr<ConvImpl> direct = make_onednn_conv(g, OneDnnAlgorithm::kDirect, 1, f.weight.data(), f.bias.data());
       std::unique_ptr<ConvImpl> small;
       for (const Factory& again : factories) {
@@ -231,7 +223,6 @@ ConvChoice choose_conv_once(const ConvShape& s, const FoldedConv& f, const Choic
         r.why_not = "error " + std::to_string(r.error) + " > 2x the direct convolution's " + std::to_string(r.direct_error);
       }
     }
-#endif
     choice.candidates.push_back(r);
     built.push_back(std::move(impl));
   }

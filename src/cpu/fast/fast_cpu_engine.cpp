@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <oneapi/dnnl/dnnl.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -37,7 +39,7 @@ class AlignedFloats {
 
 constexpr int kRowChunk = 64;     // pixels per work item of the elementwise steps
 constexpr int kChannelChunk = 64; // channels per work item of the channel sums
-constexpr int kClassChunk = 128;  // classes per work item of the dense layer
+constexpr int kColumnChunk = 64;  // output columns per work item of the SE layers and the head
 
 class FastCpuEngine final : public Engine {
  public:
@@ -135,7 +137,7 @@ class FastCpuEngine final : public Engine {
   // The weights the engine reads itself (the convolutions keep theirs in their own layouts): each
   // block's SE weights and the dense layer, in one buffer.
   struct SeWeights {
-    const float *w1, *b1, *w2, *b2;
+    const float *w1t, *b1, *w2t, *b2;  // w1t [c][r], w2t [r][c]
   };
   void copy_small_weights(const FoldedWeights& w) {
     size_t floats = w.dense_weight.size() + w.dense_bias.size();
@@ -149,14 +151,24 @@ class FastCpuEngine final : public Engine {
       at = std::copy(v.begin(), v.end(), at);
       return start;
     };
-    m_dense_weight = put(w.dense_weight);
+    // [rows][cols] stored as [cols][rows]: the kernels run along contiguous outputs (isa_kernels.h).
+    auto put_transposed = [&at](const std::vector<float>& v, int rows, int cols) {
+      const float* start = at;
+      for (int j = 0; j < cols; ++j) {
+        for (int i = 0; i < rows; ++i) *at++ = v[size_t(i) * cols + j];
+      }
+      return start;
+    };
+    m_dense_weight = put_transposed(w.dense_weight, m_net.num_classes, kFinalChannels);
     m_dense_bias = put(w.dense_bias);
-    for (const FoldedBlock& b : w.blocks) {
-      const float* w1 = put(b.se_reduce_weight);
+    for (size_t i = 0; i < w.blocks.size(); ++i) {
+      const FoldedBlock& b = w.blocks[i];
+      const int c = m_net.blocks[i].cout, r = m_net.blocks[i].se_channels;
+      const float* w1t = put_transposed(b.se_reduce_weight, r, c);
       const float* b1 = put(b.se_reduce_bias);
-      const float* w2 = put(b.se_expand_weight);
+      const float* w2t = put_transposed(b.se_expand_weight, c, r);
       const float* b2 = put(b.se_expand_bias);
-      m_se.push_back({w1, b1, w2, b2});
+      m_se.push_back({w1t, b1, w2t, b2});
     }
   }
 
@@ -210,12 +222,26 @@ class FastCpuEngine final : public Engine {
         m_kernels->channel_sum(m_t3.data() + n * hw * c + c0, hw, size_t(c), cc, sum);
         for (int i = 0; i < cc; ++i) sum[i] *= inv;
       }
-#pragma omp for schedule(static)
-      for (int n = 0; n < batch; ++n) {
-        m_kernels->se_gate(m_sums.data() + size_t(n) * c, c, b.se_channels, f.w1, f.b1, f.w2, f.b2,
-                           m_hidden.data() + size_t(n) * c, m_gate.data() + size_t(n) * c);
-      }
     }
+    const int r = b.se_channels;
+    dense_columns(m_sums.data(), batch, c, f.w1t, f.b1, r, IsaAct::kRelu, m_hidden.data());
+    dense_columns(m_hidden.data(), batch, r, f.w2t, f.b2, c, IsaAct::kSigmoid, m_gate.data());
+  }
+
+  // out [m][n] = act(a [m][k] x b [k][n] + bias): the SE layers and the head, as GEMMs over the whole
+  // batch (each weight read once per run), the columns split into chunks over the threads; oneDNN's
+  // sgemm runs single-threaded inside the parallel loop, so a chunk's values do not depend on the
+  // thread count.
+  void dense_columns(const float* a, int m, int k, const float* b, const float* bias, int n, IsaAct act, float* out) {
+    const int chunks = (n + kColumnChunk - 1) / kColumnChunk;
+    int failed = 0;
+#pragma omp parallel for num_threads(threads()) schedule(static) reduction(max : failed)
+    for (int item = 0; item < chunks; ++item) {
+      const int j0 = item * kColumnChunk, nj = std::min(kColumnChunk, n - j0);
+      if (dnnl_sgemm('N', 'N', m, nj, k, 1.0f, a, k, b + j0, n, 0.0f, out + j0, n) != dnnl_success) failed = 1;
+      m_kernels->bias_act(out + j0, size_t(m), size_t(n), nj, bias + j0, act);
+    }
+    if (failed) throw_error(Status::kInternal, "oneDNN sgemm failed in a dense layer of the CPU engine");
   }
 
   void pool(const BlockShape& b, int batch) {
@@ -245,25 +271,16 @@ class FastCpuEngine final : public Engine {
 
   void head(int batch, float* logits) {
     const size_t hw = size_t(m_net.final_h) * m_net.final_w;
-    const int c = kFinalChannels, k = m_net.num_classes;
-    const int chunks = (c + kChannelChunk - 1) / kChannelChunk, class_chunks = (k + kClassChunk - 1) / kClassChunk;
+    const int c = kFinalChannels, chunks = (c + kChannelChunk - 1) / kChannelChunk;
     const float inv = 1.0f / float(hw);
-#pragma omp parallel num_threads(threads())
-    {
-#pragma omp for schedule(static)
-      for (int item = 0; item < batch * chunks; ++item) {
-        const int n = item / chunks, c0 = (item % chunks) * kChannelChunk, cc = std::min(kChannelChunk, c - c0);
-        float* mean = m_head.data() + size_t(n) * c + c0;
-        m_kernels->channel_sum(m_x.data() + n * hw * c + c0, hw, size_t(c), cc, mean);
-        for (int i = 0; i < cc; ++i) mean[i] *= inv;
-      }
-#pragma omp for schedule(static)
-      for (int item = 0; item < batch * class_chunks; ++item) {
-        const int n = item / class_chunks, k0 = (item % class_chunks) * kClassChunk, k1 = std::min(k, k0 + kClassChunk);
-        m_kernels->dense(m_head.data() + size_t(n) * c, c, m_dense_weight, m_dense_bias,
-                         k0, k1, logits + size_t(n) * k);
-      }
+#pragma omp parallel for num_threads(threads()) schedule(static)
+    for (int item = 0; item < batch * chunks; ++item) {
+      const int n = item / chunks, c0 = (item % chunks) * kChannelChunk, cc = std::min(kChannelChunk, c - c0);
+      float* mean = m_head.data() + size_t(n) * c + c0;
+      m_kernels->channel_sum(m_x.data() + n * hw * c + c0, hw, size_t(c), cc, mean);
+      for (int i = 0; i < cc; ++i) mean[i] *= inv;
     }
+    dense_columns(m_head.data(), batch, c, m_dense_weight, m_dense_bias, m_net.num_classes, IsaAct::kNone, logits);
   }
 
   HostBuffer m_small;

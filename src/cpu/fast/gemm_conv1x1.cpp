@@ -49,7 +49,7 @@ void GemmConv1x1::run(const float* in, int batch, float* out, void*, int threads
       const dnnl_status_t st = dnnl_sgemm('N', 'N', r1 - r0, cout, cin, 1.0f, in + r0 * cin, cin, m_weight_t.floats(), cout,
                                           0.0f, out + r0 * cout, cout);
       if (st != dnnl_success) failed = int(st);
-      m_kernels.bias_act(out + r0 * cout, size_t(r1 - r0), cout, m_bias.data(), m_act);
+      m_kernels.bias_act(out + r0 * cout, size_t(r1 - r0), size_t(cout), cout, m_bias.data(), m_act);
     }
   }
   if (failed != dnnl_success) {

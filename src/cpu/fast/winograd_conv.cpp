@@ -65,7 +65,7 @@ WinogradConv3x3::WinogradConv3x3(WinogradTile tile, CpuIsa isa, int cin, int cou
   max_tiles_ = std::clamp(kBlockBudgetFloats / (a2 * (cin + cout)), kMinBlockTiles, kMaxBlockTiles);
 
   // U[e][ci][co] = (G g G^T)[e] of the 3x3 kernel g = weight[co][ci], in double.
-  u_.assign(size_t(a2) * cin * cout, 0.0f);
+  u_ = HostBuffer(size_t(a2) * cin * cout * sizeof(float));  // zero-filled
   const double* g_rows = tile == WinogradTile::kF2x2 ? &kG2[0][0] : &kG4[0][0];
   for (int co = 0; co < cout; ++co) {
     for (int ci = 0; ci < cin; ++ci) {
@@ -82,7 +82,7 @@ WinogradConv3x3::WinogradConv3x3(WinogradTile tile, CpuIsa isa, int cin, int cou
         for (int j = 0; j < alpha_; ++j) {
           double s = 0;
           for (int b = 0; b < 3; ++b) s += gg[i][b] * g_rows[j * 3 + b];
-          u_[(size_t(i * alpha_ + j) * cin + ci) * cout + co] = float(s);
+          u_.floats()[(size_t(i * alpha_ + j) * cin + ci) * cout + co] = float(s);
         }
       }
     }
@@ -156,7 +156,7 @@ void WinogradConv3x3::run_block(const float* in, int first, int last, float* out
   // does not know it runs inside an OpenMP team.
   for (int e = e_begin; e < e_end; ++e) {
     const dnnl_status_t st =
-        dnnl_sgemm('N', 'N', nb, cout_, cin_, 1.0f, v + size_t(e) * v_stride, cin_, u_.data() + size_t(e) * cin_ * cout_,
+        dnnl_sgemm('N', 'N', nb, cout_, cin_, 1.0f, v + size_t(e) * v_stride, cin_, u_.floats() + size_t(e) * cin_ * cout_,
                    cout_, 0.0f, mm + size_t(e) * m_stride, cout_);
     if (st != dnnl_success) throw_error(Status::kInternal, "WinogradConv3x3: dnnl_sgemm failed (status " +
                                                               std::to_string(int(st)) + ")");

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cpu/fast/isa/isa_kernels.h"
+#include "cpu/fast/host_buffer.h"
 #include "cpu/fast/isa/winograd_kernels.h"
 #include "engine/engine.h"
 
@@ -67,7 +68,7 @@ class WinogradConv3x3 {
   int m_, alpha_;            // output tile size, input window size (m + 2)
   int tiles_y_, tiles_x_;    // tiles per image
   int max_tiles_;            // tiles per block at most
-  std::vector<float> u_;     // transformed weights [alpha*alpha][cin][cout]
+  HostBuffer u_;             // transformed weights [alpha*alpha][cin][cout] (host_buffer.h)
   std::vector<float> bias_;  // [cout], empty: none
   IsaAct act_;
 };

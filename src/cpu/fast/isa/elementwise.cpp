@@ -10,28 +10,21 @@
 namespace resnetrs::cpu::fast::RESNETRS_CPU_ISA_NS {
 
 namespace {
-inline float apply(float v, IsaAct act) {
-  switch (act) {
-    case IsaAct::kRelu: return v > 0.0f ? v : 0.0f;
-    case IsaAct::kSwish: return v / (1.0f + expf(-v));
-    case IsaAct::kNone: break;
-  }
-  return v;
-}
-
 // Rows of c floats; the activation is a loop of its own so that relu and none vectorize.
 inline void act_row(float* row, int c, IsaAct act) {
   if (act == IsaAct::kRelu) {
     for (int i = 0; i < c; ++i) row[i] = row[i] > 0.0f ? row[i] : 0.0f;
   } else if (act == IsaAct::kSwish) {
     for (int i = 0; i < c; ++i) row[i] = row[i] / (1.0f + expf(-row[i]));
+  } else if (act == IsaAct::kSigmoid) {
+    for (int i = 0; i < c; ++i) row[i] = 1.0f / (1.0f + expf(-row[i]));
   }
 }
 }  // namespace
 
-void bias_act(float* data, size_t rows, int c, const float* bias, IsaAct act) {
+void bias_act(float* data, size_t rows, size_t stride, int c, const float* bias, IsaAct act) {
   for (size_t p = 0; p < rows; ++p) {
-    float* row = data + p * size_t(c);
+    float* row = data + p * stride;
     if (bias) {
       for (int i = 0; i < c; ++i) row[i] += bias[i];
     }
@@ -44,24 +37,6 @@ void channel_sum(const float* x, size_t rows, size_t stride, int c, float* sum) 
   for (size_t p = 0; p < rows; ++p) {
     const float* row = x + p * stride;
     for (int i = 0; i < c; ++i) sum[i] += row[i];
-  }
-}
-
-void se_gate(const float* mean, int c, int r, const float* w1, const float* b1, const float* w2, const float* b2,
-             float* hidden, float* gate) {
-  for (int j = 0; j < r; ++j) {
-    const float* wr = w1 + size_t(j) * c;
-    float acc = 0.0f;
-    for (int i = 0; i < c; ++i) acc += wr[i] * mean[i];
-    acc += b1[j];
-    hidden[j] = acc > 0.0f ? acc : 0.0f;
-  }
-  for (int i = 0; i < c; ++i) {
-    const float* wr = w2 + size_t(i) * r;
-    float acc = 0.0f;
-    for (int j = 0; j < r; ++j) acc += wr[j] * hidden[j];
-    acc += b2[i];
-    gate[i] = 1.0f / (1.0f + expf(-acc));
   }
 }
 
@@ -107,15 +82,6 @@ void normalize_input(const float* in, int in_nhwc, int h, int w, const float* me
         out[p * 3 + ch] = (v - mean[ch]) / std[ch];
       }
     }
-  }
-}
-
-void dense(const float* x, int c, const float* w, const float* bias, int k0, int k1, float* logits) {
-  for (int k = k0; k < k1; ++k) {
-    const float* wr = w + size_t(k) * c;
-    float acc = 0.0f;
-    for (int i = 0; i < c; ++i) acc += wr[i] * x[i];
-    logits[k] = acc + bias[k];
   }
 }
 

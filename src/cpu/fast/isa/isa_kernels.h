@@ -1,4 +1,5 @@
-// The fast CPU engine's own kernels (NHWC float32), one table per instruction set. Each kernel is
+// The fast CPU engine's own elementwise and pooling kernels (NHWC float32), one table per
+// instruction set (the SE layers and the head are GEMMs: oneDNN's sgemm, then bias_act). Each kernel is
 // single-threaded over the range it is given; the engine splits the work between threads so that
 // every output element is computed by one thread in one fixed order (results independent of the
 // thread count). Plain C types only: this header is included by the per-ISA sources.
@@ -8,18 +9,15 @@
 
 namespace resnetrs::cpu::fast {
 
-enum class IsaAct : int { kNone = 0, kRelu = 1, kSwish = 2 };
+enum class IsaAct : int { kNone = 0, kRelu = 1, kSwish = 2, kSigmoid = 3 };
 
 struct IsaKernels {
   const char* name;  // "generic" or "avx2"
-  // data[p, c] = act(data[p, c] + bias[c]) for rows p < rows (in place); bias may be null.
-  void (*bias_act)(float* data, size_t rows, int c, const float* bias, IsaAct act);
+  // data[p * stride + i] = act(data[p * stride + i] + bias[i]) for rows p < rows and i < c (in
+  // place); bias may be null.
+  void (*bias_act)(float* data, size_t rows, size_t stride, int c, const float* bias, IsaAct act);
   // sum[i] = sum over rows p of x[p * stride + i] for i < c (accumulated in float, rows in order).
   void (*channel_sum)(const float* x, size_t rows, size_t stride, int c, float* sum);
-  // The SE gate of one image: gate = sigmoid(w2 relu(w1 mean + b1) + b2); w1 [r][c], w2 [c][r],
-  // hidden: r floats of scratch.
-  void (*se_gate)(const float* mean, int c, int r, const float* w1, const float* b1, const float* w2, const float* b2,
-                  float* hidden, float* gate);
   // The block tail: out[p, c] = act(x[p, c] * gate[c] + shortcut[p, c]) for rows p < rows; out may alias x.
   void (*excite_residual)(const float* x, const float* gate, const float* shortcut, size_t rows, int c, IsaAct act,
                           float* out);
@@ -29,8 +27,6 @@ struct IsaKernels {
   // One image's 0..255 pixels (NCHW or NHWC) to normalized NHWC: out = (in - mean[c]) / std[c], rows y0..y1-1.
   void (*normalize_input)(const float* in, int in_nhwc, int h, int w, const float* mean, const float* std, int y0,
                           int y1, float* out);
-  // logits[k] = bias[k] + sum_c x[c] w[k][c] for classes k0 <= k < k1; w [classes][c].
-  void (*dense)(const float* x, int c, const float* w, const float* bias, int k0, int k1, float* logits);
 };
 
 // Each per-ISA copy defines RESNETRS_CPU_ISA_NS::elementwise_kernels() (isa_table.cpp);

@@ -8,20 +8,21 @@
 
 namespace resnetrs::cpu::fast::RESNETRS_CPU_ISA_NS {
 
-void bias_act(float* data, size_t rows, int c, const float* bias, IsaAct act);
+void bias_act(float* data, size_t rows, size_t stride, int c, const float* bias, IsaAct act);
 void channel_sum(const float* x, size_t rows, size_t stride, int c, float* sum);
-void se_gate(const float* mean, int c, int r, const float* w1, const float* b1, const float* w2, const float* b2,
-             float* hidden, float* gate);
 void excite_residual(const float* x, const float* gate, const float* shortcut, size_t rows, int c, IsaAct act,
                      float* out);
 void avg_pool_2x2(const float* in, int h, int w, int c, int stride, int y0, int y1, float* out);
 void normalize_input(const float* in, int in_nhwc, int h, int w, const float* mean, const float* std, int y0, int y1,
                      float* out);
-void dense(const float* x, int c, const float* w, const float* bias, int k0, int k1, float* logits);
 
 const IsaKernels& elementwise_kernels() {
-  static const IsaKernels table = {RESNETRS_STR(RESNETRS_CPU_ISA_NS), bias_act,        channel_sum, se_gate,
-                                   excite_residual,                   avg_pool_2x2,    normalize_input, dense};
+  static const IsaKernels table = {RESNETRS_STR(RESNETRS_CPU_ISA_NS),
+                                   bias_act,
+                                   channel_sum,
+                                   excite_residual,
+                                   avg_pool_2x2,
+                                   normalize_input};
   return table;
 }
 
