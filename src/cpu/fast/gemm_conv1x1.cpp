@@ -37,19 +37,26 @@ GemmConv1x1::GemmConv1x1(const ConvShape& s, const IsaKernels& kernels, const fl
 void GemmConv1x1::run(const float* in, int batch, float* out, void*, int threads) {
   const long rows = long(batch) * m_shape.h_out * m_shape.w_out;
   const int cin = m_shape.cin, cout = m_shape.cout;
-  // Each thread takes a contiguous part of whole 16-row groups. A row's values do not depend on the
-  // part it falls in: the GEMM's order over k is set by its blocking, not by the number of rows.
-  const long groups = (rows + 15) / 16;
+  // Each thread takes a contiguous part: of whole 16-row groups where there are many rows (early
+  // layers, big batches), else of whole 16-column groups, so that each thread packs only its part
+  // of the weights (a late layer at batch 1 has 25 rows and megabytes of weights). A value does not
+  // depend on the part it falls in: the GEMM's order over k is set by its blocking, not by the
+  // matrix sizes.
+  const bool by_rows = rows >= 64L * threads;
+  const long groups = by_rows ? (rows + 15) / 16 : (cout + 15) / 16;
+  const long extent = by_rows ? rows : cout;
   int failed = dnnl_success;
 #pragma omp parallel num_threads(threads) reduction(max : failed)
   {
     const int t = omp_get_thread_num(), n = omp_get_num_threads();
-    const long r0 = std::min(rows, groups * t / n * 16), r1 = std::min(rows, groups * (t + 1) / n * 16);
-    if (r1 > r0) {
-      const dnnl_status_t st = dnnl_sgemm('N', 'N', r1 - r0, cout, cin, 1.0f, in + r0 * cin, cin, m_weight_t.floats(), cout,
-                                          0.0f, out + r0 * cout, cout);
+    const long p0 = std::min(extent, groups * t / n * 16), p1 = std::min(extent, groups * (t + 1) / n * 16);
+    if (p1 > p0) {
+      const long r0 = by_rows ? p0 : 0, nr = by_rows ? p1 - p0 : rows;
+      const long c0 = by_rows ? 0 : p0, nc = by_rows ? cout : p1 - p0;
+      const dnnl_status_t st = dnnl_sgemm('N', 'N', nr, nc, cin, 1.0f, in + r0 * cin, cin, m_weight_t.floats() + c0, cout,
+                                          0.0f, out + r0 * cout + c0, cout);
       if (st != dnnl_success) failed = int(st);
-      m_kernels.bias_act(out + r0 * cout, size_t(r1 - r0), size_t(cout), cout, m_bias.data(), m_act);
+      m_kernels.bias_act(out + r0 * cout + c0, size_t(nr), size_t(cout), int(nc), m_bias.data() + c0, m_act);
     }
   }
   if (failed != dnnl_success) {
