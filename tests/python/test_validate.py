@@ -56,10 +56,12 @@ def _by_name(result):
     return {os.path.basename(p.path): p for p in result.predictions if p is not None}
 
 
-def _assert_equals_reference(result, data, rtol=1e-2):
+def _assert_equals_reference(result, data, rtol=5e-2):
     """The same 5 classes in the same order as one image at a time, and the same probabilities: to
-    1e-2 relative, as the CPU engine's logits (hundreds, with these weights) may differ by ~1e-5
-    relative between batch sizes (docs/testing.md), which moves a softmax by up to ~1%."""
+    5e-2 relative. The engines here are built for other batch sizes and each times its own
+    algorithm per layer (docs/cpu-engine.md), so their logits (hundreds, with these weights) may
+    differ by ~1e-4 relative, a few hundredths absolute, which moves a small softmax probability by
+    a few %."""
     preds = _by_name(result)
     assert len(preds) == len(data["images"])
     for i, img in enumerate(data["images"]):
