@@ -192,6 +192,10 @@ ConvChoice choose_conv_once(const ConvShape& s, const FoldedConv& f, const Choic
   ConvChoice choice;
   std::vector<std::unique_ptr<ConvImpl>> built;
   std::vector<Factory> factories = candidate_factories(s, f, ctx);
+  // The accuracy probe of this layer and the direct convolution's error on it, made on first need.
+  std::unique_ptr<ConvErrorProbe> probe;
+  double direct_error = 0;
+  const ConvShape g = probe_shape(s);
   for (const Factory& make : factories) {
     std::unique_ptr<ConvImpl> impl = make(s, ctx.max_batch);
     if (!impl) continue;
@@ -203,21 +207,20 @@ ConvChoice choose_conv_once(const ConvShape& s, const FoldedConv& f, const Choic
     }
     if (r.eligible && impl->is_winograd() && ctx.winograd == CpuWinograd::kAuto) {
       // The accuracy rule: error vs float64 at most 2x the direct convolution's on the same sample.
-      const ConvShape g = probe_shape(s);
-      const ConvErrorProbe probe(probe_geometry(s, 1, g.h_in, g.w_in), f.weight.data(),
-                                 f.bias.empty() ? nullptr : f.bias.data(), isa_act(s.act), /*seed=*/20);
-      std::unique_ptr<ConvImpl> direct = make_onednn_conv(g, OneDnnAlgorithm::kDirect, 1, f.weight.data(), f.bias.data());
-      std::unique_ptr<ConvImpl> small;
-      for (const Factory& again : factories) {
-        std::unique_ptr<ConvImpl> c = again(g, 1);
-        if (c && c->name() == r.name) small = std::move(c);
-      }
       std::vector<float> got(size_t(g.h_out) * g.w_out * g.cout);
-      std::vector<std::byte> ws(std::max(direct->workspace_bytes(), small->workspace_bytes()) + 64);
-      direct->run(probe.input_nhwc(), 1, got.data(), ws.data(), ctx.threads);
-      r.direct_error = probe.error(got.data());
-      small->run(probe.input_nhwc(), 1, got.data(), ws.data(), ctx.threads);
-      r.error = probe.error(got.data());
+      if (!probe) {
+        probe = std::make_unique<ConvErrorProbe>(probe_geometry(s, 1, g.h_in, g.w_in), f.weight.data(),
+                                                 f.bias.empty() ? nullptr : f.bias.data(), isa_act(s.act), /*seed=*/20);
+        std::unique_ptr<ConvImpl> direct = make_onednn_conv(g, OneDnnAlgorithm::kDirect, 1, f.weight.data(), f.bias.data());
+        std::vector<std::byte> ws(direct->workspace_bytes() + 64);
+        direct->run(probe->input_nhwc(), 1, got.data(), ws.data(), ctx.threads);
+        direct_error = probe->error(got.data());
+      }
+      std::unique_ptr<ConvImpl> small = make(g, 1);  // the same candidate for the cropped layer
+      std::vector<std::byte> ws(small->workspace_bytes() + 64);
+      small->run(probe->input_nhwc(), 1, got.data(), ws.data(), ctx.threads);
+      r.direct_error = direct_error;
+      r.error = probe->error(got.data());
       if (r.error > 2 * r.direct_error) {
         r.eligible = false;
         r.why_not = "error " + std::to_string(r.error) + " > 2x the direct convolution's " + std::to_string(r.direct_error);

@@ -67,8 +67,9 @@ WinogradConv3x3::WinogradConv3x3(WinogradTile tile, CpuIsa isa, int cin, int cou
   // U[e][ci][co] = (G g G^T)[e] of the 3x3 kernel g = weight[co][ci], in double.
   u_ = HostBuffer(size_t(a2) * cin * cout * sizeof(float));  // zero-filled
   const double* g_rows = tile == WinogradTile::kF2x2 ? &kG2[0][0] : &kG4[0][0];
-  for (int co = 0; co < cout; ++co) {
-    for (int ci = 0; ci < cin; ++ci) {
+  // ci outer, co inner: the writes run along contiguous co in each of the alpha^2 planes.
+  for (int ci = 0; ci < cin; ++ci) {
+    for (int co = 0; co < cout; ++co) {
       const float* g = weight + (size_t(co) * cin + ci) * 9;
       double gg[6][3];  // G g
       for (int i = 0; i < alpha_; ++i) {
