@@ -126,8 +126,9 @@ def _assert_same_predictions(summary, single):
     for path, p in summary.predictions.items():
         q = by_path[path]
         assert (p.label, p.top) == (q.label, q.top), path
-        # the two runs batch differently: the CPU engine's last bits may differ (test_validate.py)
-        np.testing.assert_allclose(p.probs, q.probs, rtol=1e-2, atol=1e-6, err_msg=path)
+        # the two runs batch differently and their engines time their algorithms apart: the last bits
+        # of the logits may differ, small probabilities by a few % (test_validate.py)
+        np.testing.assert_allclose(p.probs, q.probs, rtol=5e-2, atol=1e-6, err_msg=path)
 
 
 def test_ray_servers_listen_on_loopback_only(ray_cluster):
