@@ -246,14 +246,19 @@ def validate(doc: Any, origin: str = "document") -> None:
         raise SchemaError(f"{origin} does not follow the {SCHEMA} v{SCHEMA_VERSION} schema:\n  {shown}{more}")
 
 
-def load(path: str) -> Dict[str, Any]:
-    """Reads and validates a results file; raises SchemaError or OSError with a clear message."""
+def read_json(path: str) -> Any:
+    """Reads a JSON file; raises OSError (missing file) or SchemaError (not JSON) naming the path."""
     try:
         with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
+            return json.load(f)
     except FileNotFoundError:
         raise OSError(f"{path}: no such file") from None
     except json.JSONDecodeError as e:
         raise SchemaError(f"{path}: not JSON ({e})") from None
+
+
+def load(path: str) -> Dict[str, Any]:
+    """Reads and validates a results file; raises SchemaError or OSError with a clear message."""
+    doc = read_json(path)
     validate(doc, path)
     return doc

@@ -117,13 +117,7 @@ def validation_problems(doc: Any) -> List[str]:
 
 
 def load(path: str) -> Dict[str, Any]:
-    try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-    except FileNotFoundError:
-        raise OSError(f"{path}: no such file") from None
-    except json.JSONDecodeError as e:
-        raise S.SchemaError(f"{path}: not JSON ({e})") from None
+    doc = S.read_json(path)
     problems = validation_problems(doc)
     if problems:
         raise S.SchemaError(f"{path} does not follow the {SCHEMA} v{SCHEMA_VERSION} schema:\n  " + "\n  ".join(problems))

@@ -52,6 +52,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_schema as S  # noqa: E402
+from cpu_machine import host_cpu  # noqa: E402
 
 TABLE_BATCH = 128  # as the release measured: batch 128, halved until it fits
 MODES = ("fp32", "tf32", "fp16", "bf16")  # precisions
@@ -292,17 +293,6 @@ def driver_cuda_version() -> Optional[str]:
     except OSError:
         pass
     return None
-
-
-def host_cpu() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def environment(torch, timm, device: int) -> Dict[str, Any]:
