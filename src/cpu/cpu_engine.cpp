@@ -49,9 +49,7 @@ class CpuEngine final : public Engine {
   }
 
   void run_host(const float* input, int batch, float* logits) override {
-    RESNETRS_CHECK_ARG(input && logits, "input and logits must not be null");
-    RESNETRS_CHECK_ARG(batch >= 1 && batch <= m_options.max_batch,
-                       "batch " + std::to_string(batch) + " outside 1.." + std::to_string(m_options.max_batch));
+    check_run_arguments(m_options, input, batch, logits);
     cpu::normalize_input(input, m_options.input_layout == Layout::kNHWC, batch, m_net.height, m_net.width, m_weights.input_mean,
                          m_weights.input_std, m_x.data());
     stored(m_x.data(), size_t(batch) * 3 * m_net.height * m_net.width);

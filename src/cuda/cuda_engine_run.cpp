@@ -56,9 +56,7 @@ void CudaEngine::run_device_locked(const float* input, int batch, float* logits,
 }
 
 void CudaEngine::run_device(const float* input, int batch, float* logits, void* stream) {
-  RESNETRS_CHECK_ARG(input && logits, "input and logits must not be null");
-  RESNETRS_CHECK_ARG(batch >= 1 && batch <= m_options.max_batch,
-                     "batch " + std::to_string(batch) + " outside 1.." + std::to_string(m_options.max_batch));
+  check_run_arguments(m_options, input, batch, logits);
   std::lock_guard<std::mutex> lock(m_mutex);
   cuda::DeviceGuard guard(m_options.device);
   for (const void* p : {static_cast<const void*>(input), static_cast<const void*>(logits)}) {
@@ -75,9 +73,7 @@ void CudaEngine::run_device(const float* input, int batch, float* logits, void* 
 }
 
 void CudaEngine::run_host(const float* input, int batch, float* logits) {
-  RESNETRS_CHECK_ARG(input && logits, "input and logits must not be null");
-  RESNETRS_CHECK_ARG(batch >= 1 && batch <= m_options.max_batch,
-                     "batch " + std::to_string(batch) + " outside 1.." + std::to_string(m_options.max_batch));
+  check_run_arguments(m_options, input, batch, logits);
   std::lock_guard<std::mutex> lock(m_mutex);
   cuda::DeviceGuard guard(m_options.device);
   cudaStream_t s = m_stream.get();

@@ -30,6 +30,12 @@ void validate_engine_options(const FoldedWeights& weights, const EngineOptions& 
   RESNETRS_CHECK_ARG(!weights.blocks.empty(), "weights hold no blocks");
 }
 
+void check_run_arguments(const EngineOptions& options, const float* input, int batch, const float* logits) {
+  RESNETRS_CHECK_ARG(input && logits, "input and logits must not be null");
+  RESNETRS_CHECK_ARG(batch >= 1 && batch <= options.max_batch,
+                     "batch " + std::to_string(batch) + " outside 1.." + std::to_string(options.max_batch));
+}
+
 void require_cuda_backend_supports(const ModelConfig& config) {
   if (config.variant.is_tf1_release() || unverified_gpu_enabled()) return;
   throw_error(Status::kInvalidArgument,

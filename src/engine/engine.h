@@ -99,6 +99,10 @@ extern const char* const kBuiltWithoutCuda;
 // Validates options common to every backend (batch, resolution, enums) against the weights.
 void validate_engine_options(const FoldedWeights& weights, const EngineOptions& options);
 
+// The checks every run_host / run_device makes first: input and logits not null, 1 <= batch <=
+// options.max_batch. Throws Error(kInvalidArgument) naming what is wrong.
+void check_run_arguments(const EngineOptions& options, const float* input, int batch, const float* logits);
+
 // The CUDA backend runs the TF1 release's network; the TF2 Model Garden's (swish epilogues, Keras
 // 'same' stride-2 padding, the stage-1 2x2/1 shortcut pool) is written but no GPU has verified it
 // yet, so it sits behind RESNETRS_UNVERIFIED_GPU (engine/gpu_gate.h): a default build throws

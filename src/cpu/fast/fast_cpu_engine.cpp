@@ -118,9 +118,7 @@ class FastCpuEngine final : public Engine {
   }
 
   void run_host(const float* input, int batch, float* logits) override {
-    RESNETRS_CHECK_ARG(input && logits, "input and logits must not be null");
-    RESNETRS_CHECK_ARG(batch >= 1 && batch <= m_options.max_batch,
-                       "batch " + std::to_string(batch) + " outside 1.." + std::to_string(m_options.max_batch));
+    check_run_arguments(m_options, input, batch, logits);
     ScopedOmpThreads scoped(m_facts.threads);
     normalize(input, batch);
     size_t layer = 0;
