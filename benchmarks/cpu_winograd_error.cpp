@@ -188,8 +188,10 @@ int main(int argc, char** argv) {
     const float wscale = std::sqrt(6.0f / (9.0f * l.cin));
     const auto wt = uniform(size_t(l.cout) * l.cin * 9, ++seed, -wscale, wscale);
     const auto bias = uniform(l.cout, ++seed, -0.2f, 0.2f);
-    ProbeGeometry g;
-    g.batch = batch;
+    cpu::ConvParams g;
+    g.n = batch;
+    g.kernel = 3;
+    g.pad = 1;
     g.cin = l.cin;
     g.cout = l.cout;
     g.h = l.h;

@@ -169,12 +169,12 @@ TEST_CASE("Winograd convolution refuses bad geometry and batches past max_batch"
 
 TEST_CASE("ConvErrorProbe's float64 convolution matches the reference (3x3 s1, 3x3 s2 'same', 1x1)", "[winograd]") {
   struct ProbeCase {
-    ProbeGeometry g;
+    cpu::ConvParams g;
     IsaAct act;
     bool bias;
   };
   std::vector<ProbeCase> list;
-  ProbeGeometry g;
+  cpu::ConvParams g;
   g = {2, 5, 7, 6, 9, 3, 1, 1, -1, -1};
   list.push_back({g, IsaAct::kSwish, true});
   g = {1, 3, 8, 10, 4, 3, 2, 1, 0, 0};  // Keras 'same' stride 2 on even sizes: the padded row after
@@ -183,24 +183,24 @@ TEST_CASE("ConvErrorProbe's float64 convolution matches the reference (3x3 s1, 3
   list.push_back({g, IsaAct::kNone, true});
   uint64_t seed = 900;
   for (const auto& pc : list) {
-    const ProbeGeometry& q = pc.g;
+    const cpu::ConvParams& q = pc.g;
     const auto wt = random_floats(size_t(q.cout) * q.cin * q.kernel * q.kernel, ++seed, -0.5f, 0.5f);
     const auto b = pc.bias ? random_floats(q.cout, ++seed) : std::vector<float>();
     ConvErrorProbe probe(q, wt.data(), pc.bias ? b.data() : nullptr, pc.act, 42);
-    const std::vector<float> x(probe.input_nhwc(), probe.input_nhwc() + size_t(q.batch) * q.h * q.w * q.cin);
+    const std::vector<float> x(probe.input_nhwc(), probe.input_nhwc() + size_t(q.n) * q.h * q.w * q.cin);
     // Not constant: activation-like values over [-1, 2).
     CHECK(*std::min_element(x.begin(), x.end()) < -0.5f);
     CHECK(*std::max_element(x.begin(), x.end()) > 1.5f);
-    const auto ref = nchw_to_nhwc(ref::conv2d_tf_same(nhwc_to_nchw(x, q.batch, q.cin, q.h, q.w), q.batch, q.cin, q.h, q.w,
+    const auto ref = nchw_to_nhwc(ref::conv2d_tf_same(nhwc_to_nchw(x, q.n, q.cin, q.h, q.w), q.n, q.cin, q.h, q.w,
                                                       wt, b, q.cout, q.kernel, q.stride, act_code(pc.act)),
-                                  q.batch, q.cout, q.h_out(), q.w_out());
+                                  q.n, q.cout, q.h_out(), q.w_out());
     REQUIRE(probe.output_count() == ref.size());
     for (size_t i = 0; i < ref.size(); ++i) REQUIRE(probe.reference_nhwc()[i] == Approx(ref[i]).epsilon(1e-12).margin(1e-12));
   }
 }
 
 TEST_CASE("ConvErrorProbe accepts the float64-exact output and rejects wrong ones", "[winograd]") {
-  const ProbeGeometry g{2, 13, 9, 7, 11, 3, 1, 1, -1, -1};
+  const cpu::ConvParams g{2, 13, 9, 7, 11, 3, 1, 1, -1, -1};
   const auto wt = random_floats(size_t(g.cout) * g.cin * 9, 5, -0.3f, 0.3f);
   const auto b = random_floats(g.cout, 6);
   const ConvErrorProbe probe(g, wt.data(), b.data(), IsaAct::kRelu, 1234);
@@ -223,19 +223,21 @@ TEST_CASE("ConvErrorProbe accepts the float64-exact output and rejects wrong one
   CHECK(std::isinf(probe.error(nan.data())));
   // The input depends on the seed only.
   const ConvErrorProbe again(g, wt.data(), b.data(), IsaAct::kRelu, 1234), other(g, wt.data(), b.data(), IsaAct::kRelu, 1235);
-  const size_t n = size_t(g.batch) * g.h * g.w * g.cin;
+  const size_t n = size_t(g.n) * g.h * g.w * g.cin;
   CHECK(std::memcmp(probe.input_nhwc(), again.input_nhwc(), n * sizeof(float)) == 0);
   CHECK(std::memcmp(probe.input_nhwc(), other.input_nhwc(), n * sizeof(float)) != 0);
-  CHECK_THROWS(ConvErrorProbe(ProbeGeometry{1, 0, 5, 5, 3, 3, 1, 1, -1, -1}, wt.data(), nullptr, IsaAct::kNone, 1));
+  CHECK_THROWS(ConvErrorProbe(cpu::ConvParams{1, 0, 5, 5, 3, 3, 1, 1, -1, -1}, wt.data(), nullptr, IsaAct::kNone, 1));
 }
 
 TEST_CASE("ConvErrorProbe measures Winograd the way the engine's rule uses it", "[winograd]") {
   // A stage-1 conv2 cropped as the engine crops it: F(2x2) close to float64, F(4x4) an order of
   // magnitude further (docs/cpu-winograd.md), both well inside their bounds.
-  ProbeGeometry g;
-  g.batch = 1;
+  cpu::ConvParams g;
+  g.n = 1;
   g.cin = g.cout = 64;
   g.h = g.w = 12;
+  g.kernel = 3;
+  g.pad = 1;
   const auto wt = random_floats(size_t(64) * 64 * 9, 77, -0.05f, 0.05f);
   const auto b = random_floats(64, 78, -0.2f, 0.2f);
   const ConvErrorProbe probe(g, wt.data(), b.data(), IsaAct::kRelu, 2024);

@@ -19,34 +19,26 @@ uint64_t next(uint64_t& s) {
 }
 }  // namespace
 
-ProbeGeometry probe_geometry(const ConvShape& s, int batch, int h, int w) {
-  ProbeGeometry g;
-  g.batch = batch;
-  g.cin = s.cin;
+ConvParams probe_geometry(const ConvShape& s, int batch, int h, int w) {
+  ConvParams g = conv_params(s, batch);
   g.h = h;
   g.w = w;
-  g.cout = s.cout;
-  g.kernel = s.kernel;
-  g.stride = s.stride;
-  g.pad = s.pad;
-  g.pad_top = s.pad_top;
-  g.pad_left = s.pad_left;
   return g;
 }
 
-ConvErrorProbe::ConvErrorProbe(const ProbeGeometry& g, const float* weight, const float* bias, IsaAct act,
+ConvErrorProbe::ConvErrorProbe(const ConvParams& g, const float* weight, const float* bias, IsaAct act,
                                uint64_t seed)
     : g_(g) {
   const int top = g.pad_top < 0 ? g.pad : g.pad_top, left = g.pad_left < 0 ? g.pad : g.pad_left;
-  RESNETRS_CHECK_ARG(g.batch >= 1 && g.cin >= 1 && g.cout >= 1 && g.h >= 1 && g.w >= 1 && g.kernel >= 1 &&
+  RESNETRS_CHECK_ARG(g.n >= 1 && g.cin >= 1 && g.cout >= 1 && g.h >= 1 && g.w >= 1 && g.kernel >= 1 &&
                          g.stride >= 1 && g.pad >= 0 && top >= 0 && left >= 0 && top <= g.pad && left <= g.pad,
-                     "ConvErrorProbe: bad geometry (batch " + std::to_string(g.batch) + ", cin " + std::to_string(g.cin) +
+                     "ConvErrorProbe: bad geometry (batch " + std::to_string(g.n) + ", cin " + std::to_string(g.cin) +
                          ", cout " + std::to_string(g.cout) + ", " + std::to_string(g.h) + "x" + std::to_string(g.w) +
                          ", kernel " + std::to_string(g.kernel) + ", stride " + std::to_string(g.stride) + ", pad " +
                          std::to_string(g.pad) + ")");
   RESNETRS_CHECK_ARG(g.h_out() >= 1 && g.w_out() >= 1, "ConvErrorProbe: the output would be empty");
   RESNETRS_CHECK_ARG(weight != nullptr, "ConvErrorProbe: weight is null");
-  input_.resize(size_t(g.batch) * g.h * g.w * g.cin);
+  input_.resize(size_t(g.n) * g.h * g.w * g.cin);
   for (float& x : input_) x = float(-1.0 + 3.0 * double(next(seed) >> 11) * 0x1.0p-53);
 
   const int ho = g.h_out(), wo = g.w_out(), k = g.kernel;
@@ -60,8 +52,8 @@ ConvErrorProbe::ConvErrorProbe(const ProbeGeometry& g, const float* weight, cons
   // the group's accumulators (8 x cout doubles) stay in cache. Every product of two floats is
   // exact in double; the sums' rounding (about 1e-16 relative) is far below any float32 error.
   constexpr int kGroup = 8;
-  ref_.assign(size_t(g.batch) * ho * wo * g.cout, 0.0);
-  for (int n = 0; n < g.batch; ++n) {
+  ref_.assign(size_t(g.n) * ho * wo * g.cout, 0.0);
+  for (int n = 0; n < g.n; ++n) {
     for (int oy = 0; oy < ho; ++oy) {
       for (int ox0 = 0; ox0 < wo; ox0 += kGroup) {
         const int np = std::min(kGroup, wo - ox0);

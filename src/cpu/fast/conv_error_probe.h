@@ -6,36 +6,28 @@
 #include <cstdint>
 #include <vector>
 
+#include "cpu/cpu_ops.h"
 #include "cpu/fast/isa/isa_kernels.h"
 #include "model/network.h"
 
 namespace resnetrs::cpu::fast {
 
-// A convolution's geometry: the output is the symmetric one, (in + 2 pad - kernel) / stride + 1,
-// with pad_top / pad_left zeros before the first row / column (network.h's ConvShape: equal to
-// pad except for Keras 'same' stride-2 convs on even sizes); positions past the input read as zeros.
-struct ProbeGeometry {
-  int batch = 1, cin = 0, h = 0, w = 0;
-  int cout = 0, kernel = 3, stride = 1, pad = 1;
-  int pad_top = -1, pad_left = -1;  // -1: equal to pad
-  int h_out() const { return (h + 2 * pad - kernel) / stride + 1; }
-  int w_out() const { return (w + 2 * pad - kernel) / stride + 1; }
-};
-
-// The geometry of a network layer on `batch` images of h x w (e.g. a crop of the layer's input).
-ProbeGeometry probe_geometry(const ConvShape& s, int batch, int h, int w);
+// The geometry of a probe is the CPU ops' ConvParams (cpu_ops.h: n images, symmetric output size,
+// pad_top / pad_left zeros before the first row / column, positions past the input read as zeros).
+// probe_geometry: a network layer on `batch` images of h x w (e.g. a crop of the layer's input).
+ConvParams probe_geometry(const ConvShape& s, int batch, int h, int w);
 
 class ConvErrorProbe {
  public:
   // Draws the input (uniform in [-1, 2), like activations after relu or swish plus some negative
   // values, from a fixed generator seeded with `seed`) and computes the float64 convolution of it
   // with weight OIHW [cout][cin][kernel][kernel], bias [cout] (or nullptr) and act, all in double.
-  // Cost: batch * h_out * w_out * cout * cin * kernel^2 double multiply-adds, so crop h, w at
+  // Cost: n * h_out * w_out * cout * cin * kernel^2 double multiply-adds, so crop h, w at
   // engine build (12 x 12 x 256 -> 256, 0.08 G, took about 30 ms and 8 x 8 x 512 -> 512 about
   // 100 ms on the 2-core development machine). Throws Error(kInvalidArgument) for a bad geometry.
-  ConvErrorProbe(const ProbeGeometry& g, const float* weight, const float* bias, IsaAct act, uint64_t seed);
+  ConvErrorProbe(const ConvParams& g, const float* weight, const float* bias, IsaAct act, uint64_t seed);
 
-  const ProbeGeometry& geometry() const { return g_; }
+  const ConvParams& geometry() const { return g_; }
   // The input, NHWC [batch][h][w][cin].
   const float* input_nhwc() const { return input_.data(); }
   // The float64 result, NHWC [batch][h_out][w_out][cout].
@@ -48,7 +40,7 @@ class ConvErrorProbe {
   double error(const float* got_nhwc) const;
 
  private:
-  ProbeGeometry g_;
+  ConvParams g_;
   std::vector<float> input_;
   std::vector<double> ref_;
   double ref_scale_ = 0;  // max |ref|
