@@ -24,17 +24,12 @@ namespace {
 // Float storage sized once at build, page-aligned (host_buffer.h).
 class AlignedFloats {
  public:
-  void resize(size_t n) {
-    m_buffer = HostBuffer(std::max<size_t>(n, 1) * sizeof(float));
-    m_size = n;
-  }
+  void resize(size_t n) { m_buffer = HostBuffer(std::max<size_t>(n, 1) * sizeof(float)); }
   float* data() { return m_buffer.floats(); }
   const float* data() const { return m_buffer.floats(); }
-  size_t size() const { return m_size; }
 
  private:
   HostBuffer m_buffer;
-  size_t m_size = 0;
 };
 
 constexpr int kRowChunk = 64;     // pixels per work item of the elementwise steps
