@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cctype>
 #include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -106,10 +107,18 @@ double time_ms(ConvImpl& impl, const ChoiceContext& ctx, void* workspace) {
 class RememberedChoices {
  public:
   static std::string key(const ConvShape& s, const FoldedConv& f, const ChoiceContext& ctx) {
-    uint64_t h = 1469598103934665603ull;  // FNV-1a over the weights' bytes: the accuracy rule depends on them
+    // FNV-1a over the weights (the accuracy rule depends on them), a 64-bit word at a time: byte by
+    // byte it showed in perf profiles of an engine build (0.5-3% of it).
+    uint64_t h = 1469598103934665603ull;
     auto mix = [&h](const void* data, size_t bytes) {
       const auto* p = static_cast<const unsigned char*>(data);
-      for (size_t i = 0; i < bytes; ++i) h = (h ^ p[i]) * 1099511628211ull;
+      size_t i = 0;
+      for (; i + 8 <= bytes; i += 8) {
+        uint64_t word;
+        std::memcpy(&word, p + i, 8);
+        h = (h ^ word) * 1099511628211ull;
+      }
+      for (; i < bytes; ++i) h = (h ^ p[i]) * 1099511628211ull;
     };
     mix(f.weight.data(), f.weight.size() * sizeof(float));
     mix(f.bias.data(), f.bias.size() * sizeof(float));
