@@ -172,6 +172,11 @@ ChoiceCacheFile cpu_tuning_cache(const std::string& path) {
 
 ConvChoice choose_conv(const ConvShape& s, const FoldedConv& f, const ChoiceContext& given) {
   if (!given.forced.empty()) return choose_conv_once(s, f, given);
+  // One layer is chosen at a time in a process: engines built in parallel for the same model then
+  // get the same choice (the first decides, the others find it remembered), and no timing is
+  // taken while another engine's candidates compete for the same cores.
+  static std::mutex choosing;
+  std::lock_guard<std::mutex> lock(choosing);
   const std::string key = RememberedChoices::key(s, f, given);
   const std::string file_key = "cpu1|" + given.cache_machine + "|" + key;
   // The cache file first (what the user asked to reproduce), then this process's earlier choice.

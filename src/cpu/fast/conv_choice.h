@@ -12,7 +12,8 @@
 // The choices are remembered for the process (keyed by the layer's shape, its weights' bytes and
 // the options that matter), and in the tuning cache file when the engine has one: an engine built
 // again for the same model runs the same algorithms, so gives bit-identical logits, and skips the
-// timing. A remembered choice that is no longer a candidate is timed again.
+// timing. A remembered choice that is no longer a candidate is timed again. Layers are chosen one
+// at a time per process, so engines built in parallel agree too.
 #pragma once
 
 #include <memory>
